@@ -1,0 +1,48 @@
+# The two commands a newcomer needs: `make demo` and `make test`. Both set themselves up.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+NODE_MODULES := node_modules/.package-lock.json
+
+.PHONY: help setup generate check-generated typecheck test check demo build pack bench spec-drift
+
+help:
+	@echo "make demo             set up, start a local redis-server, run examples/ against it (or GOCACHE_URL)"
+	@echo "make test             set up, then check-generated, typecheck and every test"
+	@echo "make generate         regenerate generated/ from spec/"
+	@echo "make check            everything CI runs"
+
+$(NODE_MODULES): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+# Installs what the tests need: node modules, and Debian's redis-server when it is missing.
+setup: $(NODE_MODULES)
+	@if ! command -v redis-server >/dev/null 2>&1; then \
+	  echo "redis-server is missing: installing Debian's package"; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq redis-server; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq redis-server; fi; \
+	fi
+	@command -v redis-server >/dev/null || { echo "redis-server could not be installed" >&2; exit 1; }
+
+generate: $(NODE_MODULES)
+	npx tsx codegen/main.ts
+
+check-generated: $(NODE_MODULES)
+	npx tsx codegen/main.ts --check
+
+typecheck: $(NODE_MODULES)
+	npx tsc -p tsconfig.json --noEmit
+
+test: setup check-generated typecheck
+	npx vitest run
+
+check: test
+
+build: $(NODE_MODULES)
+	rm -rf dist && npx tsc -p tsconfig.build.json
+
+pack: build
+	npm pack --ignore-scripts
+
+demo: setup
+	npx tsx examples/run-demo.ts

@@ -1,0 +1,253 @@
+/**
+ * Stage 3: the intermediate model. Everything the emitters need is decided here (names, TypeScript
+ * types, wire order, server support), so the emitters only print. Plain data, no ts-morph.
+ */
+import { SpecError, type LoadedSpec } from './load.js';
+import type { ArgType, RawArg, RawChoice, RawExample, RawSpec, RawStep } from './raw-spec.js';
+import { parseReplyType, type ReplyType } from './reply-type.js';
+
+export interface ArgModel {
+  name: string;
+  /** `flag` is a pure token such as KEEPTTL. */
+  type: ArgType | 'flag';
+  token?: string;
+  optional: boolean;
+  multiple: boolean;
+  min?: number;
+  max?: number;
+  values?: string[];
+  of?: ArgModel[];
+  since?: string;
+  gocache: boolean;
+  doc?: string;
+}
+
+export interface ChoiceModel {
+  name: string;
+  typeName: string;
+  since?: string;
+  doc?: string;
+  options: ArgModel[];
+}
+
+export type WireItem = { kind: 'positional'; arg: ArgModel } | { kind: 'option'; arg: ArgModel } | { kind: 'choice'; choice: ChoiceModel };
+
+export type ReplyModel =
+  | { kind: 'plain'; type: ReplyType; doc?: string }
+  | { kind: 'conditional'; when: string; then: ReplyType; else: ReplyType; doc?: string }
+  | { kind: 'parsed'; parse: string; tsType: string; from: 'string'; doc?: string };
+
+export interface StepModel {
+  method: string;
+  args: unknown[];
+  reply?: unknown;
+  check?: 'nonEmpty' | 'any';
+}
+
+export interface ExampleModel {
+  server: 'redis' | 'cluster';
+  steps: StepModel[];
+}
+
+export interface CommandModel {
+  file: string;
+  group: string;
+  command: string;
+  words: string[];
+  method: string;
+  aliases: string[];
+  summary: string;
+  redis: string | false;
+  gocache: { supported: boolean; note?: string; split?: 'sum' };
+  flags: string[];
+  positionals: ArgModel[];
+  /** Every option (token argument), standalone or inside a choice, in wire order. */
+  options: ArgModel[];
+  choices: ChoiceModel[];
+  wire: WireItem[];
+  /** `SetOptions`, when the command has options. */
+  optionsTypeName?: string;
+  reply: ReplyModel;
+  examples: ExampleModel[];
+  /** Names of the arguments that hold keys (routing, cluster). */
+  keyArgs: string[];
+}
+
+export const pascal = (name: string) =>
+  name
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((word) => word[0]!.toUpperCase() + word.slice(1))
+    .join('');
+
+const camelFromCommand = (command: string) => {
+  const words = command.toLowerCase().split(' ');
+  return words[0]! + words.slice(1).map(pascal).join('');
+};
+
+function argModel(raw: RawArg, file: string, where: string): ArgModel {
+  const type = raw.type ?? 'flag';
+  const model: ArgModel = {
+    name: raw.name,
+    type,
+    optional: raw.optional ?? false,
+    multiple: raw.multiple ?? false,
+    gocache: raw.gocache !== false,
+  };
+  if (raw.token !== undefined) model.token = raw.token;
+  if (raw.min !== undefined) model.min = raw.min;
+  if (raw.max !== undefined) model.max = raw.max;
+  if (raw.values !== undefined) model.values = raw.values;
+  if (raw.since !== undefined) model.since = raw.since;
+  if (raw.doc !== undefined) model.doc = raw.doc;
+  if (raw.of !== undefined) model.of = raw.of.map((sub, i) => argModel(sub, file, `${where}.of[${i}]`));
+  if (type === 'pairs' && model.of?.length !== 2) throw new SpecError(file, `${where}.of`, 'a pairs argument has exactly two parts');
+  if ((raw.min !== undefined || raw.max !== undefined) && !['integer', 'double'].includes(type)) {
+    throw new SpecError(file, `${where}.min`, 'min and max apply to integer and double arguments only');
+  }
+  if (type === 'flag' && raw.multiple) throw new SpecError(file, `${where}.multiple`, 'a pure token cannot repeat');
+  return model;
+}
+
+function replyModel(raw: RawSpec['reply'], file: string): ReplyModel {
+  const parse = (text: string, field: string) => {
+    try {
+      return parseReplyType(text);
+    } catch (error) {
+      throw new SpecError(file, field, (error as Error).message);
+    }
+  };
+  if (typeof raw === 'string') return { kind: 'plain', type: parse(raw, 'reply') };
+  const doc = raw.doc !== undefined ? { doc: raw.doc } : {};
+  if ('when' in raw) return { kind: 'conditional', when: raw.when, then: parse(raw.then, 'reply.then'), else: parse(raw.else, 'reply.else'), ...doc };
+  if ('parse' in raw) return { kind: 'parsed', parse: raw.parse, tsType: raw.type, from: raw.from ?? 'string', ...doc };
+  return { kind: 'plain', type: parse(raw.type, 'reply.type'), ...doc };
+}
+
+function stepModel(raw: RawStep): StepModel {
+  const [method, ...args] = raw.call;
+  const step: StepModel = { method, args };
+  if ('reply' in raw) step.reply = raw.reply;
+  if (raw.check !== undefined) step.check = raw.check;
+  return step;
+}
+
+function exampleModel(raw: RawExample): ExampleModel {
+  if (Array.isArray(raw)) return { server: 'redis', steps: raw.map(stepModel) };
+  return { server: raw.server ?? 'redis', steps: raw.calls.map(stepModel) };
+}
+
+export function buildCommandModel(spec: RawSpec, loaded: LoadedSpec): CommandModel {
+  const file = loaded.file;
+  const method = spec.method ?? camelFromCommand(spec.command);
+  const wire: WireItem[] = [];
+  const positionals: ArgModel[] = [];
+  const options: ArgModel[] = [];
+  const choices: ChoiceModel[] = [];
+  const names = new Set<string>();
+  const claim = (name: string, where: string) => {
+    if (names.has(name)) throw new SpecError(file, where, `the name "${name}" is used twice`);
+    names.add(name);
+  };
+
+  spec.args.forEach((raw, index) => {
+    const where = `args[${index}]`;
+    if ('oneOf' in raw) {
+      const choice = (raw as RawChoice).oneOf;
+      claim(choice.name, `${where}.oneOf.name`);
+      const model: ChoiceModel = {
+        name: choice.name,
+        typeName: `${pascal(method)}${pascal(choice.name)}`,
+        options: choice.of.map((option, i) => {
+          const arg = argModel(option, file, `${where}.oneOf.of[${i}]`);
+          claim(arg.name, `${where}.oneOf.of[${i}].name`);
+          if (choice.since !== undefined && arg.since === undefined) arg.since = choice.since;
+          arg.optional = true;
+          return arg;
+        }),
+      };
+      if (choice.since !== undefined) model.since = choice.since;
+      if (choice.doc !== undefined) model.doc = choice.doc;
+      choices.push(model);
+      options.push(...model.options);
+      wire.push({ kind: 'choice', choice: model });
+      return;
+    }
+    const arg = argModel(raw as RawArg, file, where);
+    claim(arg.name, `${where}.name`);
+    if (arg.token !== undefined) {
+      arg.optional = true;
+      options.push(arg);
+      wire.push({ kind: 'option', arg });
+    } else {
+      if (arg.type === 'flag') throw new SpecError(file, `${where}.type`, 'an argument without a token needs a type');
+      const previous = positionals[positionals.length - 1];
+      if (previous?.multiple) throw new SpecError(file, where, 'a variadic argument must be the last positional one');
+      if (previous?.optional && !arg.optional) throw new SpecError(file, where, 'a required argument cannot follow an optional one');
+      positionals.push(arg);
+      wire.push({ kind: 'positional', arg });
+    }
+  });
+
+  const reply = replyModel(spec.reply, file);
+  if (reply.kind === 'conditional') {
+    const flag = options.find((o) => o.name === reply.when);
+    if (flag?.type !== 'flag') throw new SpecError(file, 'reply.when', `must name a pure-token option of this command (have: ${options.filter((o) => o.type === 'flag').map((o) => o.name).join(', ') || 'none'})`);
+    if (choices.some((c) => c.options.includes(flag))) throw new SpecError(file, 'reply.when', 'the option must not be part of a oneOf');
+  }
+
+  const gocache = typeof spec.gocache === 'boolean' ? { supported: spec.gocache } : { supported: true, ...spec.gocache };
+  if (gocache.split && !positionals.some((p) => p.multiple)) throw new SpecError(file, 'gocache.split', 'needs a variadic argument to split');
+  if (spec.redis === false && !gocache.supported) throw new SpecError(file, 'gocache', 'a command served by neither Redis nor GoCache');
+
+  const model: CommandModel = {
+    file,
+    group: loaded.group,
+    command: spec.command,
+    words: spec.command.split(' '),
+    method,
+    aliases: spec.aliases ?? [],
+    summary: spec.summary,
+    redis: spec.redis,
+    gocache,
+    flags: [...(spec.flags ?? [])].sort(),
+    positionals,
+    options,
+    choices,
+    wire,
+    reply,
+    examples: spec.examples.map(exampleModel),
+    keyArgs: collectKeyArgs(spec.args),
+  };
+  if (options.length > 0) model.optionsTypeName = `${pascal(method)}Options`;
+  return model;
+}
+
+function collectKeyArgs(args: Array<RawArg | RawChoice>): string[] {
+  const keys: string[] = [];
+  const visit = (arg: RawArg) => {
+    if (arg.type === 'key') keys.push(arg.name);
+    arg.of?.forEach((sub) => sub.type === 'key' && keys.push(`${arg.name}.${sub.name}`));
+  };
+  for (const raw of args) 'oneOf' in raw ? raw.oneOf.of.forEach(visit) : visit(raw);
+  return keys;
+}
+
+/** Checks across files: names must be unique, and examples may only call methods that exist. */
+export function checkModels(models: CommandModel[]): void {
+  const owner = new Map<string, string>();
+  for (const model of models) {
+    for (const name of [model.method, ...model.aliases]) {
+      const other = owner.get(name);
+      if (other) throw new SpecError(model.file, model.method === name ? 'command' : 'aliases', `method name "${name}" is already used by ${other}`);
+      owner.set(name, model.file);
+    }
+  }
+  for (const model of models) {
+    model.examples.forEach((example, i) =>
+      example.steps.forEach((step, j) => {
+        if (!owner.has(step.method)) throw new SpecError(model.file, `examples[${i}][${j}].call[0]`, `no command has the method "${step.method}"`);
+      }),
+    );
+  }
+}

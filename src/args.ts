@@ -1,0 +1,127 @@
+/**
+ * Runtime checks for command arguments, called by the generated builders. The types already forbid
+ * these mistakes; the checks are for callers without a type checker, and they run before anything
+ * is written, so a bad call never reaches the server (GoCache crashes on some malformed requests).
+ */
+import { GoCacheArgumentError } from './errors.js';
+import type { CommandArg, PairsInput } from './types.js';
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean' || value === undefined) return String(value);
+  if (Array.isArray(value)) return 'an array';
+  return `a ${value.constructor?.name ?? 'value'}`;
+}
+
+function fail(command: string, name: string, expected: string, value: unknown): never {
+  throw new GoCacheArgumentError(`${command}: ${name} must be ${expected}, got ${describe(value)}`);
+}
+
+const isBytes = (value: unknown): value is Uint8Array => value instanceof Uint8Array;
+
+export function argKey(value: unknown, command: string, name: string): CommandArg {
+  if (typeof value === 'string' || isBytes(value)) return value;
+  return fail(command, name, 'a string, Buffer or Uint8Array', value);
+}
+
+export const argString = argKey;
+
+export function argValue(value: unknown, command: string, name: string): CommandArg {
+  if (typeof value === 'string' || isBytes(value)) return value;
+  if (typeof value === 'number') return Number.isFinite(value) ? value : fail(command, name, 'a finite number', value);
+  return fail(command, name, 'a string, Buffer, Uint8Array or number', value);
+}
+
+export function argInteger(value: unknown, command: string, name: string, min?: number, max?: number): CommandArg {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value)) return fail(command, name, 'an integer', value);
+  if (min !== undefined && value < min) return fail(command, name, min === 1 ? 'a positive integer' : `an integer ≥ ${min}`, value);
+  if (max !== undefined && value > max) return fail(command, name, `an integer ≤ ${max}`, value);
+  return value;
+}
+
+export function argDouble(value: unknown, command: string, name: string, min?: number, max?: number): CommandArg {
+  if (typeof value !== 'number' || Number.isNaN(value)) return fail(command, name, 'a number', value);
+  if (min !== undefined && value < min) return fail(command, name, `a number ≥ ${min}`, value);
+  if (max !== undefined && value > max) return fail(command, name, `a number ≤ ${max}`, value);
+  if (value === Infinity) return '+inf';
+  if (value === -Infinity) return '-inf';
+  return value;
+}
+
+export function argUnixTime(value: unknown, command: string, name: string, unit: 'seconds' | 'milliseconds'): CommandArg {
+  const expected = `a Unix time in ${unit} (a non-negative integer or a Date)`;
+  if (value instanceof Date) {
+    const ms = value.getTime();
+    if (!(ms >= 0)) return fail(command, name, expected, value);
+    return unit === 'seconds' ? Math.floor(ms / 1000) : ms;
+  }
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) return fail(command, name, expected, value);
+  return value;
+}
+
+export function argEnum(value: unknown, command: string, name: string, allowed: readonly string[]): CommandArg {
+  if (typeof value === 'string' && allowed.includes(value)) return value;
+  return fail(command, name, `one of ${allowed.join(', ')}`, value);
+}
+
+export function argFlag(value: unknown, command: string, name: string): boolean {
+  if (value === undefined || typeof value === 'boolean') return value === true;
+  return fail(command, name, 'true or false', value);
+}
+
+export function argNonEmpty(value: unknown, command: string, name: string): void {
+  if (!Array.isArray(value) || value.length === 0) fail(command, name, 'at least one value', value);
+}
+
+/** Rejects a non-object and any unknown option: `{ EX: 60 }` must not silently set a key without expiry. */
+export function argOptions(options: unknown, command: string, known: readonly string[]): void {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) fail(command, 'options', 'an object', options);
+  for (const key in options) {
+    if (!known.includes(key)) {
+      throw new GoCacheArgumentError(`${command}: unknown option "${key}" (known: ${known.join(', ')})`);
+    }
+  }
+}
+
+export function argExclusive(options: object, command: string, names: readonly string[]): void {
+  let given: string | undefined;
+  for (const name of names) {
+    const value = (options as Record<string, unknown>)[name];
+    if (value === undefined || value === false) continue;
+    if (given !== undefined) throw new GoCacheArgumentError(`${command}: options ${given} and ${name} cannot be used together`);
+    given = name;
+  }
+}
+
+export function pushPairs<K, V>(
+  args: CommandArg[],
+  pairs: PairsInput<K, V>,
+  command: string,
+  name: string,
+  checkFirst: (item: unknown) => CommandArg,
+  checkSecond: (item: unknown) => CommandArg,
+): void {
+  const before = args.length;
+  if (Array.isArray(pairs)) {
+    for (const pair of pairs as ReadonlyArray<readonly [K, V]>) {
+      if (!Array.isArray(pair) || pair.length !== 2) fail(command, name, 'an array of [first, second] pairs', pair);
+      args.push(checkFirst(pair[0]), checkSecond(pair[1]));
+    }
+  } else if (pairs instanceof Map) {
+    for (const [first, second] of pairs) args.push(checkFirst(first), checkSecond(second));
+  } else if (typeof pairs === 'object' && pairs !== null) {
+    for (const first of Object.keys(pairs)) args.push(checkFirst(first), checkSecond((pairs as Record<string, unknown>)[first]));
+  } else {
+    fail(command, name, 'an object, a Map or an array of pairs', pairs);
+  }
+  if (args.length === before) fail(command, name, 'at least one pair', pairs);
+}
+
+export function notOnGoCache(command: string, option?: string): GoCacheArgumentError {
+  return new GoCacheArgumentError(
+    option === undefined
+      ? `${command} is not served by GoCache; connect with { server: 'redis' } to use it with Redis`
+      : `GoCache's ${command} does not support the ${option} option; connect with { server: 'redis' } to use it with Redis`,
+  );
+}

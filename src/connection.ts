@@ -1,0 +1,267 @@
+/**
+ * One socket to one server: many commands in flight, replies matched in FIFO order.
+ *
+ * Commands issued in the same tick leave in one socket write (automatic pipelining): `send` only
+ * appends the encoded command to an outgoing batch, flushed on the next tick. Nothing waits for a
+ * reply before writing. When the socket drops, every pending command rejects with
+ * GoCacheConnectionError; when the bytes are not valid RESP, or a reply has a shape its command
+ * never answers, every pending command rejects with GoCacheProtocolError and the socket is closed:
+ * its state is unknown, so it is never reused.
+ */
+import { connect as netConnect, type Socket } from 'node:net';
+import { GoCacheCommandError, GoCacheConnectionError, GoCacheError, GoCacheProtocolError } from './errors.js';
+import { Queue } from './queue.js';
+import { encodeCommand, type CommandArg } from './resp/encoder.js';
+import { RespParser, type RespValue } from './resp/parser.js';
+import type { Decoder } from './types.js';
+
+export interface ConnectionOptions {
+  host: string;
+  port: number;
+  /** Milliseconds to wait for the TCP connection. */
+  connectTimeout: number;
+  /** Milliseconds a command may wait for its reply; 0 means no limit. */
+  commandTimeout: number;
+}
+
+interface Pending {
+  name: string;
+  decode: Decoder;
+  buffers: boolean;
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+  /** Date.now() when sent; only read when a command timeout is set. */
+  sentAt: number;
+  /** Already rejected by the command timeout; its reply, when it comes, is dropped. */
+  settled: boolean;
+}
+
+export class GoCacheTimeoutError extends GoCacheError {}
+
+export class Connection {
+  private readonly pending = new Queue<Pending>();
+  private readonly parser: RespParser;
+  private outText = '';
+  private outChunks: Array<string | Buffer> = [];
+  private flushScheduled = false;
+  private closing = false;
+  private readonly idleWaiters: Array<() => void> = [];
+  private failure: GoCacheError | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly closeListeners: Array<(error: GoCacheError) => void> = [];
+  /** Set while a subscriber or other owner takes over unsolicited replies (RESP3 pushes). */
+  onPush: ((value: RespValue[]) => void) | undefined;
+
+  private constructor(
+    private readonly socket: Socket,
+    private readonly options: ConnectionOptions,
+  ) {
+    this.parser = new RespParser({
+      onReply: (value) => this.onReply(value),
+      onPush: (value) => (this.onPush ? this.onPush(value) : this.fail(new GoCacheProtocolError('Unexpected push message'))),
+    });
+    socket.setNoDelay(true);
+    socket.setKeepAlive(true);
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        this.parser.feed(chunk);
+      } catch (error) {
+        this.fail(error instanceof GoCacheError ? error : new GoCacheProtocolError(String(error), { cause: error }));
+      }
+    });
+    socket.on('error', (error) => this.fail(new GoCacheConnectionError(`Connection to GoCache at ${this.address} failed: ${error.message}`, { cause: error })));
+    socket.on('close', () => this.fail(new GoCacheConnectionError(`Connection to GoCache at ${this.address} closed`)));
+  }
+
+  get address(): string {
+    return `${this.options.host}:${this.options.port}`;
+  }
+
+  /** True until the connection is closed or fails. */
+  get isOpen(): boolean {
+    return this.failure === undefined;
+  }
+
+  get pendingCount(): number {
+    return this.pending.length;
+  }
+
+  static open(options: ConnectionOptions): Promise<Connection> {
+    const address = `${options.host}:${options.port}`;
+    return new Promise((resolve, reject) => {
+      const socket = netConnect({ host: options.host, port: options.port });
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new GoCacheConnectionError(`Timed out after ${options.connectTimeout} ms connecting to GoCache at ${address}`));
+      }, options.connectTimeout);
+      socket.once('error', (error: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        reject(connectError(error, options));
+      });
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        socket.removeAllListeners('error');
+        resolve(new Connection(socket, options));
+      });
+    });
+  }
+
+  /**
+   * Queues one command. `buffers` asks for bulk strings as Buffers. Never throws: a bad argument or
+   * a closed connection rejects the returned promise.
+   */
+  send<T>(name: string, args: readonly CommandArg[], decode: Decoder, buffers = false): Promise<T> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.closing) return Promise.reject(new GoCacheConnectionError('The client is closed'));
+    let encoded: string | Buffer;
+    try {
+      encoded = encodeCommand(args);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return new Promise<T>((resolve, reject) => {
+      if (this.pending.length === 0) this.parser.returnBuffers = buffers;
+      this.pending.push({ name, decode, buffers, resolve: resolve as (value: unknown) => void, reject, sentAt: this.options.commandTimeout > 0 ? Date.now() : 0, settled: false });
+      this.write(encoded);
+      if (this.options.commandTimeout > 0 && this.timer === undefined) this.armTimer(this.options.commandTimeout);
+    });
+  }
+
+  /** Closes after the replies already asked for have arrived; commands sent from now on reject. */
+  async close(): Promise<void> {
+    if (this.failure) return;
+    this.closing = true;
+    if (this.pending.length > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    this.destroy(new GoCacheConnectionError('The client is closed'));
+  }
+
+  /** Closes now; pending commands reject with `reason`. */
+  destroy(reason: GoCacheError = new GoCacheConnectionError('The client is closed')): void {
+    this.fail(reason);
+  }
+
+  /** Called once, when the connection closes or fails, with the reason. */
+  onClose(listener: (error: GoCacheError) => void): void {
+    if (this.failure) listener(this.failure);
+    else this.closeListeners.push(listener);
+  }
+
+  private write(encoded: string | Buffer): void {
+    if (typeof encoded === 'string') {
+      this.outText += encoded;
+    } else {
+      if (this.outText.length > 0) {
+        this.outChunks.push(this.outText);
+        this.outText = '';
+      }
+      this.outChunks.push(encoded);
+    }
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      process.nextTick(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.failure) return;
+    if (this.outChunks.length === 0) {
+      this.socket.write(this.outText);
+    } else {
+      if (this.outText.length > 0) this.outChunks.push(this.outText);
+      this.socket.cork();
+      for (const chunk of this.outChunks) this.socket.write(chunk);
+      this.socket.uncork();
+      this.outChunks = [];
+    }
+    this.outText = '';
+  }
+
+  private onReply(value: RespValue): void {
+    const command = this.pending.shift();
+    if (command === undefined) {
+      this.fail(new GoCacheProtocolError(`The server sent a reply nobody asked for: ${preview(value)}`));
+      return;
+    }
+    const next = this.pending.peek();
+    if (next !== undefined) this.parser.returnBuffers = next.buffers;
+    if (command.settled) return this.afterReply();
+    if (value instanceof GoCacheCommandError) {
+      value.command = command.name;
+      command.reject(value);
+      return this.afterReply();
+    }
+    let decoded: unknown;
+    try {
+      decoded = command.decode(value);
+    } catch (error) {
+      // A reply of a shape this command never answers means the stream may be out of step (a reply
+      // for another command): nothing after it can be trusted.
+      const protocolError = error instanceof GoCacheProtocolError ? error : new GoCacheProtocolError(String(error), { cause: error });
+      protocolError.message = `${command.name}: ${protocolError.message}`;
+      command.reject(protocolError);
+      this.fail(new GoCacheProtocolError(`Connection closed after an unexpected reply to ${command.name}`, { cause: protocolError }));
+      return;
+    }
+    command.resolve(decoded);
+    this.afterReply();
+  }
+
+  private afterReply(): void {
+    if (this.pending.length === 0 && this.idleWaiters.length > 0) {
+      for (const waiter of this.idleWaiters.splice(0)) waiter();
+    }
+  }
+
+  private armTimer(delay: number): void {
+    this.timer = setTimeout(() => this.checkTimeouts(), delay);
+    this.timer.unref();
+  }
+
+  /** One timer per connection, looking only at the oldest command: no timer per command. */
+  private checkTimeouts(): void {
+    this.timer = undefined;
+    const timeout = this.options.commandTimeout;
+    const now = Date.now();
+    let oldest: Pending | undefined;
+    // Commands already timed out keep their place (their replies will still come), so skip them.
+    for (const item of this.pending) {
+      if (item.settled) continue;
+      if (now - item.sentAt < timeout) {
+        oldest = item;
+        break;
+      }
+      item.settled = true;
+      item.reject(new GoCacheTimeoutError(`${item.name} timed out after ${timeout} ms waiting for GoCache at ${this.address}`));
+    }
+    if (oldest) this.armTimer(oldest.sentAt + timeout - now);
+  }
+
+  private fail(error: GoCacheError): void {
+    if (this.failure) return;
+    this.failure = error;
+    if (this.timer) clearTimeout(this.timer);
+    this.socket.destroy();
+    for (const command of this.pending.drain()) if (!command.settled) command.reject(error);
+    for (const waiter of this.idleWaiters.splice(0)) waiter();
+    for (const listener of this.closeListeners.splice(0)) listener(error);
+  }
+}
+
+function preview(value: RespValue): string {
+  const text = value instanceof Error ? `-${value.message}` : JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? String(v) : v));
+  return text && text.length > 80 ? `${text.slice(0, 80)}…` : String(text);
+}
+
+function connectError(error: NodeJS.ErrnoException, options: ConnectionOptions): GoCacheConnectionError {
+  const address = `${options.host}:${options.port}`;
+  switch (error.code) {
+    case 'ECONNREFUSED':
+      return new GoCacheConnectionError(`Could not connect to GoCache at ${address}. Is the server running?`, { cause: error });
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new GoCacheConnectionError(`Could not resolve the GoCache host "${options.host}" (${error.code})`, { cause: error });
+    default:
+      return new GoCacheConnectionError(`Could not connect to GoCache at ${address}: ${error.message}`, { cause: error });
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * Reply decoders: small combinators the generated code composes from each spec's reply type. They
+ * give the same result under RESP2 and RESP3 (a RESP2 double arrives as a bulk string, a RESP3 one
+ * as a number; a map as a flat array or a Map) and throw GoCacheProtocolError on any other shape.
+ */
+import { GoCacheProtocolError } from './errors.js';
+import type { Decoder, RespValue } from './types.js';
+
+function describe(reply: RespValue): string {
+  if (reply === null) return 'null';
+  if (Array.isArray(reply)) return `an array of ${reply.length}`;
+  if (Buffer.isBuffer(reply)) return `a ${reply.length}-byte bulk string`;
+  if (reply instanceof Map) return 'a map';
+  if (typeof reply === 'string') return `the string ${JSON.stringify(reply.length > 40 ? `${reply.slice(0, 40)}…` : reply)}`;
+  return `${typeof reply} ${String(reply)}`;
+}
+
+function unexpected(expected: string, reply: RespValue): never {
+  throw new GoCacheProtocolError(`Expected ${expected} in the reply, got ${describe(reply)}`);
+}
+
+export const bulkString: Decoder = (reply) => (typeof reply === 'string' || Buffer.isBuffer(reply) ? reply : unexpected('a string', reply));
+
+export const nil: Decoder = (reply) => (reply === null ? null : unexpected('null', reply));
+
+export const integer: Decoder = (reply) => (typeof reply === 'number' && Number.isInteger(reply) ? reply : unexpected('an integer', reply));
+
+const textOf = (reply: RespValue) => (Buffer.isBuffer(reply) ? reply.toString('latin1') : (reply as string));
+
+function parseDouble(text: string): number {
+  switch (text.toLowerCase()) {
+    case 'inf':
+    case '+inf':
+      return Infinity;
+    case '-inf':
+      return -Infinity;
+    case 'nan':
+      return NaN;
+  }
+  const value = Number(text);
+  if (text.trim() === '' || Number.isNaN(value)) throw new GoCacheProtocolError(`Expected a double in the reply, got ${JSON.stringify(text)}`);
+  return value;
+}
+
+export const double: Decoder = (reply) => {
+  if (typeof reply === 'number') return reply;
+  if (typeof reply === 'string' || Buffer.isBuffer(reply)) return parseDouble(textOf(reply));
+  return unexpected('a double', reply);
+};
+
+export const boolean: Decoder = (reply) => {
+  if (typeof reply === 'boolean') return reply;
+  if (reply === 1 || reply === 0) return reply === 1;
+  return unexpected('a boolean (0 or 1)', reply);
+};
+
+export const bigNumber: Decoder = (reply) => {
+  if (typeof reply === 'bigint') return reply;
+  if (typeof reply === 'number' && Number.isInteger(reply)) return BigInt(reply);
+  if (typeof reply === 'string' || Buffer.isBuffer(reply)) {
+    try {
+      return BigInt(textOf(reply));
+    } catch {
+      /* falls through to the protocol error */
+    }
+  }
+  return unexpected('a big number', reply);
+};
+
+export function literal(value: string): Decoder {
+  return (reply) => (reply === value ? value : unexpected(`"${value}"`, reply));
+}
+
+export function nullable(inner: Decoder): Decoder {
+  return (reply) => (reply === null ? null : inner(reply));
+}
+
+export function arrayOf(item: Decoder): Decoder {
+  return (reply) => {
+    if (!Array.isArray(reply)) return unexpected('an array', reply);
+    const out = new Array<unknown>(reply.length);
+    for (let i = 0; i < reply.length; i++) out[i] = item(reply[i]!);
+    return out;
+  };
+}
+
+export function tupleOf(...items: Decoder[]): Decoder {
+  return (reply) => {
+    if (!Array.isArray(reply) || reply.length !== items.length) return unexpected(`an array of ${items.length}`, reply);
+    return items.map((decode, i) => decode(reply[i]!));
+  };
+}
+
+/**
+ * A map as a plain object. It has no prototype, so a field named `__proto__` or `constructor` is
+ * an ordinary key: a server reply can never change an object's prototype.
+ */
+export function mapOf(value: Decoder): Decoder {
+  return (reply) => {
+    const out: Record<string, unknown> = Object.create(null);
+    if (reply instanceof Map) {
+      for (const [k, v] of reply) out[textKey(k)] = value(v);
+      return out;
+    }
+    if (!Array.isArray(reply) || reply.length % 2 !== 0) return unexpected('a map', reply);
+    for (let i = 0; i < reply.length; i += 2) out[textKey(reply[i]!)] = value(reply[i + 1]!);
+    return out;
+  };
+}
+
+function textKey(key: RespValue): string {
+  if (typeof key === 'string') return key;
+  if (Buffer.isBuffer(key)) return key.toString('utf8');
+  if (typeof key === 'number' || typeof key === 'bigint') return String(key);
+  return unexpected('a string key', key);
+}
+
+/** The first alternative that accepts the reply. */
+export function oneOf(...alternatives: Decoder[]): Decoder {
+  return (reply) => {
+    for (const decode of alternatives) {
+      try {
+        return decode(reply);
+      } catch (error) {
+        if (!(error instanceof GoCacheProtocolError)) throw error;
+      }
+    }
+    return unexpected('one of the declared reply types', reply);
+  };
+}
+
+/** A reply decoded by `from`, then parsed from text by a hand-written parser (src/reply-parsers.ts). */
+export function parsed<T>(from: Decoder, parse: (text: string) => T): Decoder {
+  return (reply) => {
+    const raw = from(reply) as string | Buffer;
+    return parse(typeof raw === 'string' ? raw : raw.toString('utf8'));
+  };
+}

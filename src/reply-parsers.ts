@@ -1,0 +1,44 @@
+/** Hand-written parsers for replies that are text with a structure of their own; the spec names them. */
+import { GoCacheProtocolError } from './errors.js';
+
+/** One line of CLUSTER NODES. GoCache sends the first three fields; Redis sends all of them. */
+export interface ClusterNode {
+  /** GoCache's node id (`n1`) or Redis's 40-character id. */
+  id: string;
+  host: string;
+  port: number;
+  /**
+   * GoCache: `alive` or `dead` (a node lists itself as dead, and a follower its leader: do not trust it).
+   * Redis: the link state, `connected` or `disconnected`.
+   */
+  status: string;
+  /** Redis only: `myself`, `master`, `slave`, `fail?`, ... */
+  flags?: string[];
+  /** Redis only: the id of this replica's master. */
+  master?: string;
+  /** Redis only: slot ranges served (`0-5460`). */
+  slots?: string[];
+}
+
+export function parseClusterNodes(text: string): ClusterNode[] {
+  const nodes: ClusterNode[] = [];
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    const fields = line.trim().split(' ');
+    const address = fields[1]?.split('@')[0] ?? '';
+    const colon = address.lastIndexOf(':');
+    const port = Number(address.slice(colon + 1));
+    if (fields.length < 3 || colon <= 0 || !Number.isInteger(port)) {
+      throw new GoCacheProtocolError(`Unexpected CLUSTER NODES line: ${JSON.stringify(line)}`);
+    }
+    const node: ClusterNode = { id: fields[0]!, host: address.slice(0, colon), port, status: fields[2]! };
+    if (fields.length >= 8) {
+      node.flags = fields[2]!.split(',');
+      node.status = fields[7]!;
+      if (fields[3] !== '-') node.master = fields[3]!;
+      node.slots = fields.slice(8);
+    }
+    nodes.push(node);
+  }
+  return nodes;
+}

@@ -1,0 +1,35 @@
+/** The types shared by the hand-written core and the generated commands. */
+import type { RespValue } from './resp/parser.js';
+import type { CommandArg } from './resp/encoder.js';
+
+export type { CommandArg, RespValue };
+
+/** A key: text (sent as UTF-8) or bytes. */
+export type RedisKey = string | Buffer | Uint8Array;
+/** A text argument such as a field or channel name: text or bytes. */
+export type RedisString = string | Buffer | Uint8Array;
+/** A value: text, bytes, or a number (sent as its decimal text). */
+export type RedisValue = string | Buffer | Uint8Array | number;
+
+/** Pairs (field/value, key/value): a plain object, a Map, or an array of two-element tuples. */
+export type PairsInput<K, V> = Readonly<Record<string, V>> | ReadonlyMap<K, V> | ReadonlyArray<readonly [K, V]>;
+
+/**
+ * Which server the client talks to. `gocache` (the default) never sends what GoCache does not
+ * serve: commands and options it lacks are rejected before a byte is sent, and commands the spec
+ * marks for it are adapted (DEL of several keys). `redis` sends Redis's full command set.
+ */
+export type ServerKind = 'gocache' | 'redis';
+
+/** A command's static description, from its spec. */
+export interface CommandInfo {
+  readonly name: string;
+  readonly flags: readonly string[];
+  /** Names of the arguments that hold keys. */
+  readonly keys: readonly string[];
+  readonly gocache: boolean;
+  readonly redis: string | false;
+}
+
+/** Turns a raw reply into the declared type, or throws GoCacheProtocolError. */
+export type Decoder = (reply: RespValue) => unknown;
