@@ -273,12 +273,16 @@ describe('RespParser: buffer mode', () => {
     expectSame(seen, ['a', Buffer.from('b'), ['c', 'd'], Buffer.from('e')]);
   });
 
-  it('a flip between feeds while a reply is cut does not change that reply', () => {
+  it.each<[string, string, string]>([
+    ['inside a bulk', '*2\r\n$1\r\nx\r\n$3\r\nab', 'c\r\n$1\r\ny\r\n'],
+    ['between two elements', '*2\r\n$1\r\nx\r\n', '$3\r\nabc\r\n$1\r\ny\r\n'],
+    ['inside a header', '*2\r\n$1\r\nx\r\n$', '3\r\nabc\r\n$1\r\ny\r\n'],
+  ])('a flip between feeds while a reply is cut %s does not change that reply', (_title, first, second) => {
     const seen: RespValue[] = [];
     const parser = new RespParser({ onReply: (v) => seen.push(v) });
-    parser.feed(Buffer.from('*2\r\n$1\r\nx\r\n$3\r\nab'));
+    parser.feed(Buffer.from(first));
     parser.returnBuffers = true;
-    parser.feed(Buffer.from('c\r\n$1\r\ny\r\n'));
+    parser.feed(Buffer.from(second));
     expectSame(seen, [['x', 'abc'], Buffer.from('y')]);
   });
 });
