@@ -8,11 +8,11 @@ import { emitCommand, runtimeImports } from './emit/commands.js';
 import { emitMethods } from './emit/methods.js';
 
 const RUNTIME: Record<string, readonly string[]> = {
-  '../../src/types.js': ['CommandArg', 'CommandInfo', 'Decoder', 'PairsInput', 'RedisKey', 'RedisString', 'RedisValue', 'ServerKind'],
+  '../../src/types.js': ['CommandArg', 'CommandInfo', 'Decoder', 'PairsInput', 'RedisKey', 'RedisString', 'RedisValue', 'RespValue', 'ServerKind'],
   '../../src/args.js': ['argDouble', 'argEnum', 'argExclusive', 'argFlag', 'argInteger', 'argKey', 'argNonEmpty', 'argOptions', 'argString', 'argUnixTime', 'argValue', 'notOnGoCache', 'pushPairs'],
-  '../../src/decoders.js': ['arrayOf', 'bigNumber', 'boolean', 'bulkString', 'double', 'integer', 'literal', 'mapOf', 'nil', 'nullable', 'oneOf', 'parsed', 'tupleOf'],
+  '../../src/decoders.js': ['anyReply', 'arrayOf', 'bigNumber', 'boolean', 'bulkString', 'double', 'integer', 'literal', 'mapOf', 'nil', 'nullable', 'oneOf', 'pairsOf', 'parsed', 'tupleOf'],
 };
-const TYPE_ONLY = new Set(['CommandArg', 'CommandInfo', 'Decoder', 'PairsInput', 'RedisKey', 'RedisString', 'RedisValue', 'ServerKind']);
+const TYPE_ONLY = new Set(['CommandArg', 'CommandInfo', 'Decoder', 'PairsInput', 'RedisKey', 'RedisString', 'RedisValue', 'RespValue', 'ServerKind']);
 
 export interface GeneratedOutput {
   models: CommandModel[];

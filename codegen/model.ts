@@ -17,6 +17,8 @@ export interface ArgModel {
   max?: number;
   values?: string[];
   of?: ArgModel[];
+  /** For a `count` argument: the variadic argument whose length it sends. */
+  countOf?: string;
   since?: string;
   gocache: boolean;
   doc?: string;
@@ -67,11 +69,18 @@ export interface CommandModel {
   wire: WireItem[];
   /** `SetOptions`, when the command has options. */
   optionsTypeName?: string;
+  /** The positional that is a rest parameter (`...keys`): a variadic one that is last, with no options after it. */
+  restParameter?: string;
+  /** The async iterator method following this cursor command, if any. */
+  iterator?: string;
   reply: ReplyModel;
   examples: ExampleModel[];
   /** Names of the arguments that hold keys (routing, cluster). */
   keyArgs: string[];
 }
+
+/** Names the generated builders and methods use for their own variables. */
+const RESERVED = new Set(['target', 'options', 'wire', 'item', 'error', 'next', 'items']);
 
 export const pascal = (name: string) =>
   name
@@ -100,12 +109,14 @@ function argModel(raw: RawArg, file: string, where: string): ArgModel {
   if (raw.values !== undefined) model.values = raw.values;
   if (raw.since !== undefined) model.since = raw.since;
   if (raw.doc !== undefined) model.doc = raw.doc;
+  if (raw.countOf !== undefined) model.countOf = raw.countOf;
   if (raw.of !== undefined) model.of = raw.of.map((sub, i) => argModel(sub, file, `${where}.of[${i}]`));
   if (type === 'pairs' && model.of?.length !== 2) throw new SpecError(file, `${where}.of`, 'a pairs argument has exactly two parts');
   if ((raw.min !== undefined || raw.max !== undefined) && !['integer', 'double'].includes(type)) {
     throw new SpecError(file, `${where}.min`, 'min and max apply to integer and double arguments only');
   }
   if (type === 'flag' && raw.multiple) throw new SpecError(file, `${where}.multiple`, 'a pure token cannot repeat');
+  if (type === 'count' && (raw.token !== undefined || raw.optional || raw.multiple)) throw new SpecError(file, where, 'a count argument is a plain positional one');
   return model;
 }
 
@@ -146,6 +157,7 @@ export function buildCommandModel(spec: RawSpec, loaded: LoadedSpec): CommandMod
   const choices: ChoiceModel[] = [];
   const names = new Set<string>();
   const claim = (name: string, where: string) => {
+    if (RESERVED.has(name)) throw new SpecError(file, where, `"${name}" is reserved by the generated code; choose another name`);
     if (names.has(name)) throw new SpecError(file, where, `the name "${name}" is used twice`);
     names.add(name);
   };
@@ -181,13 +193,18 @@ export function buildCommandModel(spec: RawSpec, loaded: LoadedSpec): CommandMod
       wire.push({ kind: 'option', arg });
     } else {
       if (arg.type === 'flag') throw new SpecError(file, `${where}.type`, 'an argument without a token needs a type');
-      const previous = positionals[positionals.length - 1];
-      if (previous?.multiple) throw new SpecError(file, where, 'a variadic argument must be the last positional one');
-      if (previous?.optional && !arg.optional) throw new SpecError(file, where, 'a required argument cannot follow an optional one');
+      const previous = positionals.filter((p) => p.type !== 'count').at(-1);
+      if (previous?.optional && !previous.multiple && !arg.optional && arg.type !== 'count') throw new SpecError(file, where, 'a required argument cannot follow an optional one');
       positionals.push(arg);
       wire.push({ kind: 'positional', arg });
     }
   });
+
+  for (const [i, arg] of positionals.entries()) {
+    if (arg.type !== 'count') continue;
+    const counted = positionals.find((p) => p.name === arg.countOf);
+    if (!counted?.multiple) throw new SpecError(file, `args[${spec.args.indexOf(spec.args.find((a) => 'name' in a && a.name === arg.name)!)}].countOf`, `must name a variadic argument of this command (index ${i})`);
+  }
 
   const reply = replyModel(spec.reply, file);
   if (reply.kind === 'conditional') {
@@ -220,6 +237,15 @@ export function buildCommandModel(spec: RawSpec, loaded: LoadedSpec): CommandMod
     keyArgs: collectKeyArgs(spec.args),
   };
   if (options.length > 0) model.optionsTypeName = `${pascal(method)}Options`;
+  const params = positionals.filter((p) => p.type !== 'count');
+  const last = params.at(-1);
+  if (last?.multiple && options.length === 0) model.restParameter = last.name;
+  if (spec.iterator) {
+    const cursorReply = reply.kind === 'plain' && reply.type.kind === 'tuple' && reply.type.items.length === 2 && reply.type.items[0]!.kind === 'string';
+    if (!cursorReply) throw new SpecError(file, 'iterator', 'needs a reply of tuple<string, array<T>> or tuple<string, pairs<A, B>> (cursor, items)');
+    if (!params.some((p) => p.name === 'cursor')) throw new SpecError(file, 'iterator', 'needs a positional argument named cursor');
+    model.iterator = spec.iterator.name;
+  }
   return model;
 }
 
@@ -237,7 +263,7 @@ function collectKeyArgs(args: Array<RawArg | RawChoice>): string[] {
 export function checkModels(models: CommandModel[]): void {
   const owner = new Map<string, string>();
   for (const model of models) {
-    for (const name of [model.method, ...model.aliases]) {
+    for (const name of [model.method, ...model.aliases, ...(model.iterator ? [model.iterator] : [])]) {
       const other = owner.get(name);
       if (other) throw new SpecError(model.file, model.method === name ? 'command' : 'aliases', `method name "${name}" is already used by ${other}`);
       owner.set(name, model.file);

@@ -1,5 +1,5 @@
 /** The shape of a spec file as spec/schema.json admits it (what validate() hands to the model). */
-export type ArgType = 'key' | 'value' | 'string' | 'integer' | 'double' | 'unix-time' | 'unix-time-ms' | 'enum' | 'pairs' | 'block';
+export type ArgType = 'key' | 'value' | 'string' | 'integer' | 'double' | 'unix-time' | 'unix-time-ms' | 'enum' | 'pairs' | 'block' | 'count';
 
 export interface RawArg {
   name: string;
@@ -11,6 +11,7 @@ export interface RawArg {
   max?: number;
   values?: string[];
   of?: RawArg[];
+  countOf?: string;
   since?: string;
   gocache?: false;
   doc?: string;
@@ -45,4 +46,5 @@ export interface RawSpec {
   args: Array<RawArg | RawChoice>;
   reply: RawReply;
   examples: RawExample[];
+  iterator?: { name: string };
 }

@@ -6,13 +6,17 @@
 export type ReplyType =
   | { kind: 'literal'; value: string }
   | { kind: 'string' | 'null' | 'integer' | 'double' | 'boolean' | 'bigint' }
+  /** Whatever the server answers, raw (EVAL): a RespValue. */
+  | { kind: 'any' }
   | { kind: 'array' | 'set'; of: ReplyType }
   | { kind: 'map'; key: ReplyType; value: ReplyType }
+  /** A list of pairs: a flat array in RESP2 (ZRANGE ... WITHSCORES), an array of two-element arrays in RESP3. */
+  | { kind: 'pairs'; first: ReplyType; second: ReplyType }
   | { kind: 'tuple'; items: ReplyType[] }
   | { kind: 'union'; of: ReplyType[] };
 
-const SCALARS = new Set(['string', 'null', 'integer', 'double', 'boolean', 'bigint']);
-const GENERIC_ARITY: Record<string, number> = { array: 1, set: 1, map: 2, tuple: -1 };
+const SCALARS = new Set(['string', 'null', 'integer', 'double', 'boolean', 'bigint', 'any']);
+const GENERIC_ARITY: Record<string, number> = { array: 1, set: 1, map: 2, pairs: 2, tuple: -1 };
 
 export function parseReplyType(text: string): ReplyType {
   const tokens = text.match(/'[^']*'|[A-Za-z]+|[<>,|]|\S/g) ?? [];
@@ -51,6 +55,7 @@ export function parseReplyType(text: string): ReplyType {
     expect('>');
     if (arity !== -1 && params.length !== arity) fail(`${token} takes ${arity} type parameter${arity > 1 ? 's' : ''}`);
     if (token === 'map') return { kind: 'map', key: params[0]!, value: params[1]! };
+    if (token === 'pairs') return { kind: 'pairs', first: params[0]!, second: params[1]! };
     if (token === 'tuple') return { kind: 'tuple', items: params };
     return { kind: token as 'array', of: params[0]! };
   }
@@ -78,11 +83,15 @@ export function replyTypeToTs(type: ReplyType, stringType = 'S'): string {
       return 'boolean';
     case 'bigint':
       return 'bigint';
+    case 'any':
+      return 'RespValue';
     case 'array':
     case 'set':
       return `Array<${inner(type.of)}>`;
     case 'map':
       return `Record<string, ${inner(type.value)}>`;
+    case 'pairs':
+      return `Array<[${inner(type.first)}, ${inner(type.second)}]>`;
     case 'tuple':
       return `[${type.items.map(inner).join(', ')}]`;
     case 'union':
@@ -99,6 +108,8 @@ export function replyTypeToDecoder(type: ReplyType): string {
       return 'bulkString';
     case 'null':
       return 'nil';
+    case 'any':
+      return 'anyReply';
     case 'integer':
     case 'double':
     case 'boolean':
@@ -109,6 +120,8 @@ export function replyTypeToDecoder(type: ReplyType): string {
       return `arrayOf(${replyTypeToDecoder(type.of)})`;
     case 'map':
       return `mapOf(${replyTypeToDecoder(type.value)})`;
+    case 'pairs':
+      return `pairsOf(${replyTypeToDecoder(type.first)}, ${replyTypeToDecoder(type.second)})`;
     case 'tuple':
       return `tupleOf(${type.items.map(replyTypeToDecoder).join(', ')})`;
     case 'union': {

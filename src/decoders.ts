@@ -21,6 +21,9 @@ function unexpected(expected: string, reply: RespValue): never {
 
 export const bulkString: Decoder = (reply) => (typeof reply === 'string' || Buffer.isBuffer(reply) ? reply : unexpected('a string', reply));
 
+/** The reply as it came (scripts and other commands whose reply has no fixed shape). */
+export const anyReply: Decoder = (reply) => reply;
+
 export const nil: Decoder = (reply) => (reply === null ? null : unexpected('null', reply));
 
 export const integer: Decoder = (reply) => (typeof reply === 'number' && Number.isInteger(reply) ? reply : unexpected('an integer', reply));
@@ -88,6 +91,25 @@ export function tupleOf(...items: Decoder[]): Decoder {
   return (reply) => {
     if (!Array.isArray(reply) || reply.length !== items.length) return unexpected(`an array of ${items.length}`, reply);
     return items.map((decode, i) => decode(reply[i]!));
+  };
+}
+
+/** Pairs as [first, second] tuples, from a flat RESP2 array or a RESP3 array of pairs (or a map). */
+export function pairsOf(first: Decoder, second: Decoder): Decoder {
+  return (reply) => {
+    if (reply instanceof Map) return [...reply].map(([a, b]) => [first(a), second(b)]);
+    if (!Array.isArray(reply)) return unexpected('an array of pairs', reply);
+    const nested = reply.length > 0 && Array.isArray(reply[0]);
+    if (nested) {
+      return reply.map((pair) => {
+        if (!Array.isArray(pair) || pair.length !== 2) return unexpected('a pair', pair);
+        return [first(pair[0]!), second(pair[1]!)];
+      });
+    }
+    if (reply.length % 2 !== 0) return unexpected('an even number of elements', reply);
+    const out = new Array<unknown>(reply.length / 2);
+    for (let i = 0; i < reply.length; i += 2) out[i / 2] = [first(reply[i]!), second(reply[i + 1]!)];
+    return out;
   };
 }
 

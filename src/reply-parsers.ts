@@ -5,6 +5,7 @@ import { GoCacheProtocolError } from './errors.js';
 export interface ClusterNode {
   /** GoCache's node id (`n1`) or Redis's 40-character id. */
   id: string;
+  /** Empty when the node does not know its own address yet (a lone Redis node). */
   host: string;
   port: number;
   /**
@@ -28,7 +29,7 @@ export function parseClusterNodes(text: string): ClusterNode[] {
     const address = fields[1]?.split('@')[0] ?? '';
     const colon = address.lastIndexOf(':');
     const port = Number(address.slice(colon + 1));
-    if (fields.length < 3 || colon <= 0 || !Number.isInteger(port)) {
+    if (fields.length < 3 || colon < 0 || !Number.isInteger(port)) {
       throw new GoCacheProtocolError(`Unexpected CLUSTER NODES line: ${JSON.stringify(line)}`);
     }
     const node: ClusterNode = { id: fields[0]!, host: address.slice(0, colon), port, status: fields[2]! };

@@ -7,7 +7,7 @@ import type { SourceFile, WriterFunction } from 'ts-morph';
 import { VariableDeclarationKind } from 'ts-morph';
 import type { ArgModel, ChoiceModel, CommandModel } from '../model.js';
 import { replyTypeToDecoder } from '../reply-type.js';
-import { argTsType, checkExpression } from './ts-types.js';
+import { argTsType, checkExpression, optionTsType } from './ts-types.js';
 
 export const infoName = (model: CommandModel) => model.words.join('_').toUpperCase();
 export const builderName = (model: CommandModel) => `${model.method}Args`;
@@ -15,11 +15,13 @@ export const decoderName = (model: CommandModel, variant: '' | 'Then' | 'Else' =
 
 /** The builder's parameters: the method's, except that a rest parameter arrives as an array. */
 export function builderParameters(model: CommandModel): Array<{ name: string; type: string; optional: boolean }> {
-  const params = model.positionals.map((arg) => ({
-    name: arg.name,
-    type: arg.multiple ? `ReadonlyArray<${argTsType({ ...arg, multiple: false })}>` : argTsType(arg),
-    optional: arg.optional,
-  }));
+  const params = model.positionals
+    .filter((arg) => arg.type !== 'count')
+    .map((arg) => ({
+      name: arg.name,
+      type: arg.multiple ? `ReadonlyArray<${argTsType(arg)}>` : argTsType(arg),
+      optional: arg.optional,
+    }));
   if (model.optionsTypeName) params.push({ name: 'options', type: model.optionsTypeName, optional: true });
   return params;
 }
@@ -65,7 +67,7 @@ function emitChoiceType(file: SourceFile, choice: ChoiceModel): void {
           for (const option of choice.options) {
             if (option === chosen) {
               optionDoc(option).forEach((line) => w.writeLine(line));
-              w.writeLine(`${option.name}: ${option.type === 'flag' ? 'true' : argTsType(option)};`);
+              w.writeLine(`${option.name}: ${option.type === 'flag' ? 'true' : optionTsType(option)};`);
             } else {
               w.writeLine(`${option.name}?: never;`);
             }
@@ -91,7 +93,7 @@ function emitOptionsType(file: SourceFile, model: CommandModel): void {
       w.write('{').newLine().indent(() => {
         for (const arg of standalone) {
           optionDoc(arg).forEach((line) => w.writeLine(line));
-          w.writeLine(`${arg.name}?: ${argTsType(arg)};`);
+          w.writeLine(`${arg.name}?: ${optionTsType(arg)};`);
         }
       });
       w.write('}');
@@ -119,12 +121,12 @@ function emitBuilder(file: SourceFile, model: CommandModel): void {
   for (const item of model.wire) {
     if (item.kind === 'positional') {
       const arg = item.arg;
-      if (leadingOpen && !arg.optional && !arg.multiple && arg.type !== 'pairs' && arg.type !== 'block') {
+      if (leadingOpen && !arg.optional && !arg.multiple && !['pairs', 'block', 'count'].includes(arg.type)) {
         leading.push(checkExpression(arg, arg.name, C));
         continue;
       }
       leadingOpen = false;
-      body.push(...positionalStatements(arg, C));
+      body.push(...positionalStatements(arg, C, model));
     } else if (!optionsWritten) {
       // Every option is written at the place of the first one: the spec keeps options together, as
       // Redis's grammar does, and positionals after them (ZADD's score/member pairs) follow.
@@ -144,9 +146,9 @@ function emitBuilder(file: SourceFile, model: CommandModel): void {
     statements: [
       [
         ...(model.gocache.supported ? [] : [`if (target === 'gocache') throw notOnGoCache(${C});`]),
-        `const args: CommandArg[] = [${leading.join(', ')}];`,
+        `const wire: CommandArg[] = [${leading.join(', ')}];`,
         ...body,
-        'return args;',
+        'return wire;',
       ].join('\n'),
     ],
   });
@@ -161,45 +163,65 @@ function optionsBlock(model: CommandModel, C: string): string[] {
   return statements;
 }
 
-function positionalStatements(arg: ArgModel, C: string): string[] {
-  if (arg.type === 'pairs') {
-    const [first, second] = arg.of!;
-    return [
-      `pushPairs(args, ${arg.name}, ${C}, '${arg.name}', (item) => ${checkExpression(first!, 'item', C, `${arg.name}.${first!.name}`)}, (item) => ${checkExpression(second!, 'item', C, `${arg.name}.${second!.name}`)});`,
-    ];
-  }
-  if (arg.type === 'block') {
-    const statements = arg.of!.map((sub) => `args.push(${checkExpression(sub, `${arg.name}.${sub.name}`, C, `${arg.name}.${sub.name}`)});`);
-    return arg.optional ? [`if (${arg.name} !== undefined) {`, ...statements.map((s) => `  ${s}`), '}'] : statements;
+function positionalStatements(arg: ArgModel, C: string, model: CommandModel): string[] {
+  if (arg.type === 'count') {
+    const counted = model.positionals.find((p) => p.name === arg.countOf)!;
+    return [counted.optional ? `wire.push(${arg.countOf}?.length ?? 0);` : `wire.push(${arg.countOf}.length);`];
   }
   if (arg.multiple) {
-    return [`argNonEmpty(${arg.name}, ${C}, '${arg.name}');`, `for (const item of ${arg.name}) args.push(${checkExpression(arg, 'item', C)});`];
+    const loop = [`for (const item of ${arg.name}) {`, ...indent(valueStatements({ ...arg, multiple: false }, 'item', C, arg.name)), '}'];
+    if (arg.optional) return [`if (${arg.name} !== undefined) {`, ...indent(loop), '}'];
+    return [`argNonEmpty(${arg.name}, ${C}, '${arg.name}');`, ...loop];
   }
-  if (arg.optional) return [`if (${arg.name} !== undefined) args.push(${checkExpression(arg, arg.name, C)});`];
-  return [`args.push(${checkExpression(arg, arg.name, C)});`];
+  const statements = valueStatements(arg, arg.name, C, arg.name);
+  return arg.optional ? [`if (${arg.name} !== undefined) {`, ...indent(statements), '}'] : statements;
+}
+
+const indent = (lines: string[]) => lines.map((line) => `  ${line}`);
+
+/**
+ * Statements writing one present value of `arg` (its token first, when it has one); `value` is an
+ * expression for it and `label` names it in error messages.
+ */
+function valueStatements(arg: ArgModel, value: string, C: string, label: string): string[] {
+  const token = arg.token !== undefined ? `'${arg.token}', ` : '';
+  switch (arg.type) {
+    case 'flag':
+      return [`if (${checkExpression(arg, value, C, label)}) wire.push('${arg.token}');`];
+    case 'pairs': {
+      const [first, second] = arg.of!;
+      return [
+        ...(arg.token !== undefined ? [`wire.push('${arg.token}');`] : []),
+        `pushPairs(wire, ${value}, ${C}, '${label}', (item) => ${checkExpression(first!, 'item', C, `${label}.${first!.name}`)}, (item) => ${checkExpression(second!, 'item', C, `${label}.${second!.name}`)});`,
+      ];
+    }
+    case 'block': {
+      const statements = arg.token !== undefined ? [`wire.push('${arg.token}');`] : [];
+      for (const sub of arg.of!) {
+        const subValue = `${value}.${sub.name}`;
+        const subStatements = sub.multiple
+          ? [`for (const item of ${subValue}) {`, ...indent(valueStatements({ ...sub, multiple: false }, 'item', C, `${label}.${sub.name}`)), '}']
+          : valueStatements(sub, subValue, C, `${label}.${sub.name}`);
+        if (sub.optional && sub.type !== 'flag') statements.push(`if (${subValue} !== undefined) {`, ...indent(subStatements), '}');
+        else statements.push(...subStatements);
+      }
+      return statements;
+    }
+    default:
+      return [`wire.push(${token}${checkExpression(arg, value, C, label)});`];
+  }
 }
 
 function optionStatementsFor(option: ArgModel, C: string): string[] {
   const value = `options.${option.name}`;
-  const guard = option.gocache ? [] : [`  if (target === 'gocache') throw notOnGoCache(${C}, '${option.name}');`];
+  const guard = option.gocache ? [] : [`if (target === 'gocache') throw notOnGoCache(${C}, '${option.name}');`];
   if (option.type === 'flag') {
-    return [`if (${checkExpression(option, value, C)}) {`, ...guard, `  args.push('${option.token}');`, '}'];
+    return [`if (${checkExpression(option, value, C)}) {`, ...indent(guard), `  wire.push('${option.token}');`, '}'];
   }
-  let push: string[];
-  if (option.type === 'block') {
-    push = [`  args.push('${option.token}');`, ...option.of!.map((sub) => `  args.push(${checkExpression(sub, `${value}.${sub.name}`, C, `${option.name}.${sub.name}`)});`)];
-  } else if (option.multiple) {
-    push = [`  argNonEmpty(${value}, ${C}, '${option.name}');`, `  for (const item of ${value}) args.push('${option.token}', ${checkExpression(option, 'item', C)});`];
-  } else if (option.type === 'pairs') {
-    const [first, second] = option.of!;
-    push = [
-      `  args.push('${option.token}');`,
-      `  pushPairs(args, ${value}, ${C}, '${option.name}', (item) => ${checkExpression(first!, 'item', C, option.name)}, (item) => ${checkExpression(second!, 'item', C, option.name)});`,
-    ];
-  } else {
-    push = [`  args.push('${option.token}', ${checkExpression(option, value, C)});`];
-  }
-  return [`if (${value} !== undefined) {`, ...guard, ...push, '}'];
+  const write = option.multiple
+    ? [`argNonEmpty(${value}, ${C}, '${option.name}');`, `for (const item of ${value}) {`, ...indent(valueStatements({ ...option, multiple: false }, 'item', C, option.name)), '}']
+    : valueStatements(option, value, C, option.name);
+  return [`if (${value} !== undefined) {`, ...indent(guard), ...indent(write), '}'];
 }
 
 function emitDecoders(file: SourceFile, model: CommandModel): void {

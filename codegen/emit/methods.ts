@@ -6,9 +6,31 @@
 import type { ClassDeclaration, MethodDeclarationOverloadStructure, OptionalKind, ParameterDeclarationStructure } from 'ts-morph';
 import { Scope } from 'ts-morph';
 import type { ArgModel, CommandModel, ExampleModel } from '../model.js';
-import { replyTypeToTs } from '../reply-type.js';
+import { replyTypeToTs, type ReplyType } from '../reply-type.js';
 import { builderName, decoderName, infoName } from './commands.js';
 import { argTsType } from './ts-types.js';
+
+/** `A | B` without repeating members both sides share (`number | null | number`). */
+function unionOf(...types: string[]): string {
+  const members: string[] = [];
+  for (const type of types) {
+    let depth = 0;
+    let start = 0;
+    for (let i = 0; i <= type.length; i++) {
+      const c = type[i];
+      if (c === '<' || c === '[' || c === '(' || c === '{') depth++;
+      else if (c === '>' || c === ']' || c === ')' || c === '}') depth--;
+      else if ((c === '|' && depth === 0) || i === type.length) {
+        const member = type.slice(start, i).trim();
+        if (!members.includes(member)) members.push(member);
+        start = i + 1;
+      }
+    }
+  }
+  return members.join(' | ');
+}
+
+const wrap = (type: string) => (/[|&]/.test(type) ? `(${type})` : type);
 
 interface Signature {
   parameters: OptionalKind<ParameterDeclarationStructure>[];
@@ -16,11 +38,14 @@ interface Signature {
 }
 
 export function methodParameters(model: CommandModel, optionsType?: string, optionsRequired = false): OptionalKind<ParameterDeclarationStructure>[] {
-  const params: OptionalKind<ParameterDeclarationStructure>[] = model.positionals.map((arg) =>
-    arg.multiple
-      ? { name: arg.name, isRestParameter: true, type: `[${argTsType({ ...arg, multiple: false })}, ...${argTsType({ ...arg, multiple: false })}[]]` }
-      : { name: arg.name, type: argTsType(arg), hasQuestionToken: arg.optional },
-  );
+  const params: OptionalKind<ParameterDeclarationStructure>[] = model.positionals
+    .filter((arg) => arg.type !== 'count')
+    .map((arg) => {
+      const one = argTsType(arg);
+      if (arg.name === model.restParameter) return { name: arg.name, isRestParameter: true, type: arg.optional ? `${wrap(one)}[]` : `[${one}, ...${wrap(one)}[]]` };
+      if (arg.multiple) return { name: arg.name, type: `ReadonlyArray<${one}>`, hasQuestionToken: arg.optional };
+      return { name: arg.name, type: one, hasQuestionToken: arg.optional };
+    });
   if (model.optionsTypeName) {
     const type = optionsType ?? model.optionsTypeName;
     params.push({ name: 'options', type, hasQuestionToken: !optionsRequired });
@@ -38,7 +63,7 @@ export function signatures(model: CommandModel): Signature[] {
   return [
     { parameters: methodParameters(model, `${model.optionsTypeName} & { ${reply.when}: true }`, true), returns: then },
     { parameters: methodParameters(model, `${model.optionsTypeName} & { ${reply.when}?: false }`), returns: otherwise },
-    { parameters: methodParameters(model), returns: `${then} | ${otherwise}` },
+    { parameters: methodParameters(model), returns: unionOf(then, otherwise) },
   ];
 }
 
@@ -87,7 +112,7 @@ export function methodDoc(model: CommandModel): string {
 export function emitMethods(cls: ClassDeclaration, model: CommandModel): void {
   const sigs = signatures(model);
   const C = infoName(model);
-  const callArgs = ['this.target', ...model.positionals.map((p) => p.name), ...(model.optionsTypeName ? ['options'] : [])].join(', ');
+  const callArgs = ['this.target', ...model.positionals.filter((p) => p.type !== 'count').map((p) => p.name), ...(model.optionsTypeName ? ['options'] : [])].join(', ');
   const decode =
     model.reply.kind === 'conditional'
       ? `options?.${model.reply.when} ? ${decoderName(model, 'Then')} : ${decoderName(model, 'Else')}`
@@ -119,6 +144,8 @@ export function emitMethods(cls: ClassDeclaration, model: CommandModel): void {
     statements: [body],
   });
 
+  if (model.iterator) emitIterator(cls, model, implementation);
+
   for (const alias of model.aliases) {
     const call = implementation.parameters.map((p) => (p.isRestParameter ? `...${p.name}` : p.name)).join(', ');
     cls.addMethod({
@@ -130,4 +157,41 @@ export function emitMethods(cls: ClassDeclaration, model: CommandModel): void {
       statements: [`return this.${model.method}(${call});`],
     });
   }
+}
+
+/** `for await (const key of client.scanIterator({ match: 'user:*' }))`: follows the cursor to the end. */
+function emitIterator(cls: ClassDeclaration, model: CommandModel, implementation: Signature): void {
+  const reply = model.reply as { kind: 'plain'; type: Extract<ReplyType, { kind: 'tuple' }> };
+  const items = reply.type.items[1]!;
+  const element =
+    items.kind === 'array' || items.kind === 'set'
+      ? replyTypeToTs(items.of)
+      : items.kind === 'pairs'
+        ? `[${replyTypeToTs(items.first)}, ${replyTypeToTs(items.second)}]`
+        : 'unknown';
+  const parameters = implementation.parameters.filter((p) => p.name !== 'cursor');
+  const call = implementation.parameters.map((p) => (p.name === 'cursor' ? 'cursor' : p.isRestParameter ? `...${p.name}` : p.name)).join(', ');
+  cls.addMethod({
+    name: model.iterator!,
+    scope: Scope.Public,
+    isAsync: true,
+    isGenerator: true,
+    docs: [
+      `Iterates with ${model.command} from cursor 0 until the server answers cursor 0 again, yielding each element. ` +
+        `As with ${model.command} itself, an element may be yielded more than once if the collection changes meanwhile.\n\n` +
+        `@example\n\`\`\`ts\nfor await (const item of client.${model.iterator}(${parameters.filter((p) => !p.hasQuestionToken).map((p) => `'${p.name}'`).join(', ')})) console.log(item);\n\`\`\``,
+    ],
+    parameters,
+    returnType: `AsyncGenerator<${element}, void, undefined>`,
+    statements: [
+      [
+        "let cursor = '0';",
+        'do {',
+        `  const [next, items] = await this.${model.method}(${call});`,
+        '  cursor = String(next);',
+        '  yield* items;',
+        "} while (cursor !== '0');",
+      ].join('\n'),
+    ],
+  });
 }

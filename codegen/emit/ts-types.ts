@@ -1,9 +1,15 @@
 /** How spec arguments read as TypeScript parameter types, and the runtime check each one gets. */
 import type { ArgModel } from '../model.js';
 
+/** The type of one value of the argument; a variadic one takes an array (or a rest parameter) of these. */
 export function argTsType(arg: ArgModel): string {
+  return singleTsType(arg);
+}
+
+/** The option's property type: a repeated option takes an array. */
+export function optionTsType(arg: ArgModel): string {
   const one = singleTsType(arg);
-  return arg.multiple && arg.token !== undefined ? `ReadonlyArray<${one}>` : one;
+  return arg.multiple ? `ReadonlyArray<${one}>` : one;
 }
 
 function singleTsType(arg: ArgModel): string {
@@ -29,7 +35,9 @@ function singleTsType(arg: ArgModel): string {
       return `PairsInput<${singleTsType(first!)}, ${singleTsType(second!)}>`;
     }
     case 'block':
-      return `{ ${arg.of!.map((sub) => `${sub.name}${sub.optional ? '?' : ''}: ${argTsType(sub)}`).join('; ')} }`;
+      return `{ ${arg.of!.map((sub) => `${sub.name}${sub.optional ? '?' : ''}: ${optionTsType(sub)}`).join('; ')} }`;
+    case 'count':
+      throw new Error('a count argument is computed, it has no parameter');
   }
 }
 
@@ -60,6 +68,7 @@ export function checkExpression(arg: ArgModel, value: string, command: string, l
       return `argFlag(${value}, ${command}, ${name})`;
     case 'pairs':
     case 'block':
+    case 'count':
       throw new Error(`${arg.type} arguments are written by statements, not an expression`);
   }
 }

@@ -10,8 +10,8 @@ export const CLUSTER_NODES: CommandInfo = { name: 'CLUSTER NODES', flags: ['no-m
 
 /** The arguments of CLUSTER NODES, checked. Throws GoCacheArgumentError before anything is sent. */
 export function clusterNodesArgs(target: ServerKind): CommandArg[] {
-  const args: CommandArg[] = ['CLUSTER', 'NODES'];
-  return args;
+  const wire: CommandArg[] = ['CLUSTER', 'NODES'];
+  return wire;
 }
 
 /** Decodes the reply of CLUSTER NODES. */

@@ -11,8 +11,8 @@ export const ECHO: CommandInfo = { name: 'ECHO', flags: ['fast'], keys: [], goca
 /** The arguments of ECHO, checked. Throws GoCacheArgumentError before anything is sent. */
 export function echoArgs(target: ServerKind, message: RedisString): CommandArg[] {
   if (target === 'gocache') throw notOnGoCache(ECHO.name);
-  const args: CommandArg[] = ['ECHO', argString(message, ECHO.name, 'message')];
-  return args;
+  const wire: CommandArg[] = ['ECHO', argString(message, ECHO.name, 'message')];
+  return wire;
 }
 
 /** Decodes the reply of ECHO. */
@@ -23,9 +23,11 @@ export const PING: CommandInfo = { name: 'PING', flags: ['fast'], keys: [], goca
 
 /** The arguments of PING, checked. Throws GoCacheArgumentError before anything is sent. */
 export function pingArgs(target: ServerKind, message?: RedisString): CommandArg[] {
-  const args: CommandArg[] = ['PING'];
-  if (message !== undefined) args.push(argString(message, PING.name, 'message'));
-  return args;
+  const wire: CommandArg[] = ['PING'];
+  if (message !== undefined) {
+    wire.push(argString(message, PING.name, 'message'));
+  }
+  return wire;
 }
 
 /** Decodes the reply of PING. */

@@ -11,8 +11,8 @@ export const HGET: CommandInfo = { name: 'HGET', flags: ['readonly'], keys: ['ke
 /** The arguments of HGET, checked. Throws GoCacheArgumentError before anything is sent. */
 export function hgetArgs(target: ServerKind, key: RedisKey, field: RedisString): CommandArg[] {
   if (target === 'gocache') throw notOnGoCache(HGET.name);
-  const args: CommandArg[] = ['HGET', argKey(key, HGET.name, 'key'), argString(field, HGET.name, 'field')];
-  return args;
+  const wire: CommandArg[] = ['HGET', argKey(key, HGET.name, 'key'), argString(field, HGET.name, 'field')];
+  return wire;
 }
 
 /** Decodes the reply of HGET. */
@@ -24,8 +24,8 @@ export const HGETALL: CommandInfo = { name: 'HGETALL', flags: ['readonly'], keys
 /** The arguments of HGETALL, checked. Throws GoCacheArgumentError before anything is sent. */
 export function hgetallArgs(target: ServerKind, key: RedisKey): CommandArg[] {
   if (target === 'gocache') throw notOnGoCache(HGETALL.name);
-  const args: CommandArg[] = ['HGETALL', argKey(key, HGETALL.name, 'key')];
-  return args;
+  const wire: CommandArg[] = ['HGETALL', argKey(key, HGETALL.name, 'key')];
+  return wire;
 }
 
 /** Decodes the reply of HGETALL. */
@@ -37,9 +37,9 @@ export const HSET: CommandInfo = { name: 'HSET', flags: ['write'], keys: ['key']
 /** The arguments of HSET, checked. Throws GoCacheArgumentError before anything is sent. */
 export function hsetArgs(target: ServerKind, key: RedisKey, fields: PairsInput<RedisString, RedisValue>): CommandArg[] {
   if (target === 'gocache') throw notOnGoCache(HSET.name);
-  const args: CommandArg[] = ['HSET', argKey(key, HSET.name, 'key')];
-  pushPairs(args, fields, HSET.name, 'fields', (item) => argString(item, HSET.name, 'fields.field'), (item) => argValue(item, HSET.name, 'fields.value'));
-  return args;
+  const wire: CommandArg[] = ['HSET', argKey(key, HSET.name, 'key')];
+  pushPairs(wire, fields, HSET.name, 'fields', (item) => argString(item, HSET.name, 'fields.field'), (item) => argValue(item, HSET.name, 'fields.value'));
+  return wire;
 }
 
 /** Decodes the reply of HSET. */

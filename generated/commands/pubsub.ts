@@ -10,8 +10,8 @@ export const PUBLISH: CommandInfo = { name: 'PUBLISH', flags: ['no-multi', 'pubs
 
 /** The arguments of PUBLISH, checked. Throws GoCacheArgumentError before anything is sent. */
 export function publishArgs(target: ServerKind, channel: RedisString, message: RedisValue): CommandArg[] {
-  const args: CommandArg[] = ['PUBLISH', argString(channel, PUBLISH.name, 'channel'), argValue(message, PUBLISH.name, 'message')];
-  return args;
+  const wire: CommandArg[] = ['PUBLISH', argString(channel, PUBLISH.name, 'channel'), argValue(message, PUBLISH.name, 'message')];
+  return wire;
 }
 
 /** Decodes the reply of PUBLISH. */

@@ -9,8 +9,8 @@ export const DBSIZE: CommandInfo = { name: 'DBSIZE', flags: ['readonly'], keys: 
 
 /** The arguments of DBSIZE, checked. Throws GoCacheArgumentError before anything is sent. */
 export function dbsizeArgs(target: ServerKind): CommandArg[] {
-  const args: CommandArg[] = ['DBSIZE'];
-  return args;
+  const wire: CommandArg[] = ['DBSIZE'];
+  return wire;
 }
 
 /** Decodes the reply of DBSIZE. */

@@ -11,8 +11,8 @@ export const DECR: CommandInfo = { name: 'DECR', flags: ['write'], keys: ['key']
 /** The arguments of DECR, checked. Throws GoCacheArgumentError before anything is sent. */
 export function decrArgs(target: ServerKind, key: RedisKey): CommandArg[] {
   if (target === 'gocache') throw notOnGoCache(DECR.name);
-  const args: CommandArg[] = ['DECR', argKey(key, DECR.name, 'key')];
-  return args;
+  const wire: CommandArg[] = ['DECR', argKey(key, DECR.name, 'key')];
+  return wire;
 }
 
 /** Decodes the reply of DECR. */
@@ -23,8 +23,8 @@ export const GET: CommandInfo = { name: 'GET', flags: ['readonly'], keys: ['key'
 
 /** The arguments of GET, checked. Throws GoCacheArgumentError before anything is sent. */
 export function getArgs(target: ServerKind, key: RedisKey): CommandArg[] {
-  const args: CommandArg[] = ['GET', argKey(key, GET.name, 'key')];
-  return args;
+  const wire: CommandArg[] = ['GET', argKey(key, GET.name, 'key')];
+  return wire;
 }
 
 /** Decodes the reply of GET. */
@@ -36,8 +36,8 @@ export const INCR: CommandInfo = { name: 'INCR', flags: ['write'], keys: ['key']
 /** The arguments of INCR, checked. Throws GoCacheArgumentError before anything is sent. */
 export function incrArgs(target: ServerKind, key: RedisKey): CommandArg[] {
   if (target === 'gocache') throw notOnGoCache(INCR.name);
-  const args: CommandArg[] = ['INCR', argKey(key, INCR.name, 'key')];
-  return args;
+  const wire: CommandArg[] = ['INCR', argKey(key, INCR.name, 'key')];
+  return wire;
 }
 
 /** Decodes the reply of INCR. */
@@ -49,8 +49,8 @@ export const INCRBY: CommandInfo = { name: 'INCRBY', flags: ['write'], keys: ['k
 /** The arguments of INCRBY, checked. Throws GoCacheArgumentError before anything is sent. */
 export function incrbyArgs(target: ServerKind, key: RedisKey, increment: number): CommandArg[] {
   if (target === 'gocache') throw notOnGoCache(INCRBY.name);
-  const args: CommandArg[] = ['INCRBY', argKey(key, INCRBY.name, 'key'), argInteger(increment, INCRBY.name, 'increment')];
-  return args;
+  const wire: CommandArg[] = ['INCRBY', argKey(key, INCRBY.name, 'key'), argInteger(increment, INCRBY.name, 'increment')];
+  return wire;
 }
 
 /** Decodes the reply of INCRBY. */
@@ -62,10 +62,12 @@ export const MGET: CommandInfo = { name: 'MGET', flags: ['readonly'], keys: ['ke
 /** The arguments of MGET, checked. Throws GoCacheArgumentError before anything is sent. */
 export function mgetArgs(target: ServerKind, keys: ReadonlyArray<RedisKey>): CommandArg[] {
   if (target === 'gocache') throw notOnGoCache(MGET.name);
-  const args: CommandArg[] = ['MGET'];
+  const wire: CommandArg[] = ['MGET'];
   argNonEmpty(keys, MGET.name, 'keys');
-  for (const item of keys) args.push(argKey(item, MGET.name, 'keys'));
-  return args;
+  for (const item of keys) {
+    wire.push(argKey(item, MGET.name, 'keys'));
+  }
+  return wire;
 }
 
 /** Decodes the reply of MGET. */
@@ -77,9 +79,9 @@ export const MSET: CommandInfo = { name: 'MSET', flags: ['write'], keys: ['entri
 /** The arguments of MSET, checked. Throws GoCacheArgumentError before anything is sent. */
 export function msetArgs(target: ServerKind, entries: PairsInput<RedisKey, RedisValue>): CommandArg[] {
   if (target === 'gocache') throw notOnGoCache(MSET.name);
-  const args: CommandArg[] = ['MSET'];
-  pushPairs(args, entries, MSET.name, 'entries', (item) => argKey(item, MSET.name, 'entries.key'), (item) => argValue(item, MSET.name, 'entries.value'));
-  return args;
+  const wire: CommandArg[] = ['MSET'];
+  pushPairs(wire, entries, MSET.name, 'entries', (item) => argKey(item, MSET.name, 'entries.key'), (item) => argValue(item, MSET.name, 'entries.value'));
+  return wire;
 }
 
 /** Decodes the reply of MSET. */
@@ -163,44 +165,44 @@ export type SetOptions = SetExpiration & SetCondition & {
 
 /** The arguments of SET, checked. Throws GoCacheArgumentError before anything is sent. */
 export function setArgs(target: ServerKind, key: RedisKey, value: RedisValue, options?: SetOptions): CommandArg[] {
-  const args: CommandArg[] = ['SET', argKey(key, SET.name, 'key'), argValue(value, SET.name, 'value')];
+  const wire: CommandArg[] = ['SET', argKey(key, SET.name, 'key'), argValue(value, SET.name, 'value')];
   if (options !== undefined) {
     argOptions(options, SET.name, ['ex', 'px', 'exat', 'pxat', 'keepttl', 'nx', 'xx', 'get']);
     argExclusive(options, SET.name, ['ex', 'px', 'exat', 'pxat', 'keepttl']);
     argExclusive(options, SET.name, ['nx', 'xx']);
     if (options.ex !== undefined) {
-      args.push('EX', argInteger(options.ex, SET.name, 'ex', 1));
+      wire.push('EX', argInteger(options.ex, SET.name, 'ex', 1));
     }
     if (options.px !== undefined) {
       if (target === 'gocache') throw notOnGoCache(SET.name, 'px');
-      args.push('PX', argInteger(options.px, SET.name, 'px', 1));
+      wire.push('PX', argInteger(options.px, SET.name, 'px', 1));
     }
     if (options.exat !== undefined) {
       if (target === 'gocache') throw notOnGoCache(SET.name, 'exat');
-      args.push('EXAT', argUnixTime(options.exat, SET.name, 'exat', 'seconds'));
+      wire.push('EXAT', argUnixTime(options.exat, SET.name, 'exat', 'seconds'));
     }
     if (options.pxat !== undefined) {
       if (target === 'gocache') throw notOnGoCache(SET.name, 'pxat');
-      args.push('PXAT', argUnixTime(options.pxat, SET.name, 'pxat', 'milliseconds'));
+      wire.push('PXAT', argUnixTime(options.pxat, SET.name, 'pxat', 'milliseconds'));
     }
     if (argFlag(options.keepttl, SET.name, 'keepttl')) {
       if (target === 'gocache') throw notOnGoCache(SET.name, 'keepttl');
-      args.push('KEEPTTL');
+      wire.push('KEEPTTL');
     }
     if (argFlag(options.nx, SET.name, 'nx')) {
       if (target === 'gocache') throw notOnGoCache(SET.name, 'nx');
-      args.push('NX');
+      wire.push('NX');
     }
     if (argFlag(options.xx, SET.name, 'xx')) {
       if (target === 'gocache') throw notOnGoCache(SET.name, 'xx');
-      args.push('XX');
+      wire.push('XX');
     }
     if (argFlag(options.get, SET.name, 'get')) {
       if (target === 'gocache') throw notOnGoCache(SET.name, 'get');
-      args.push('GET');
+      wire.push('GET');
     }
   }
-  return args;
+  return wire;
 }
 
 /** Decodes the reply of SET with `get`. */
