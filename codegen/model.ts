@@ -36,7 +36,8 @@ export type WireItem = { kind: 'positional'; arg: ArgModel } | { kind: 'option';
 
 export type ReplyModel =
   | { kind: 'plain'; type: ReplyType; doc?: string }
-  | { kind: 'conditional'; when: string; then: ReplyType; else: ReplyType; doc?: string }
+  /** `when` names a pure-token option (given: `then`) or an optional positional argument (present: `then`). */
+  | { kind: 'conditional'; when: string; whenKind: 'flag' | 'positional'; then: ReplyType; else: ReplyType; doc?: string }
   | { kind: 'parsed'; parse: string; tsType: string; from: 'string'; doc?: string };
 
 export interface StepModel {
@@ -44,6 +45,8 @@ export interface StepModel {
   args: unknown[];
   reply?: unknown;
   check?: 'nonEmpty' | 'any';
+  /** The call must reject with a server error whose message starts with this. */
+  error?: string;
 }
 
 export interface ExampleModel {
@@ -130,7 +133,7 @@ function replyModel(raw: RawSpec['reply'], file: string): ReplyModel {
   };
   if (typeof raw === 'string') return { kind: 'plain', type: parse(raw, 'reply') };
   const doc = raw.doc !== undefined ? { doc: raw.doc } : {};
-  if ('when' in raw) return { kind: 'conditional', when: raw.when, then: parse(raw.then, 'reply.then'), else: parse(raw.else, 'reply.else'), ...doc };
+  if ('when' in raw) return { kind: 'conditional', when: raw.when, whenKind: 'flag', then: parse(raw.then, 'reply.then'), else: parse(raw.else, 'reply.else'), ...doc };
   if ('parse' in raw) return { kind: 'parsed', parse: raw.parse, tsType: raw.type, from: raw.from ?? 'string', ...doc };
   return { kind: 'plain', type: parse(raw.type, 'reply.type'), ...doc };
 }
@@ -140,6 +143,7 @@ function stepModel(raw: RawStep): StepModel {
   const step: StepModel = { method, args };
   if ('reply' in raw) step.reply = raw.reply;
   if (raw.check !== undefined) step.check = raw.check;
+  if (raw.error !== undefined) step.error = raw.error;
   return step;
 }
 
@@ -209,8 +213,14 @@ export function buildCommandModel(spec: RawSpec, loaded: LoadedSpec): CommandMod
   const reply = replyModel(spec.reply, file);
   if (reply.kind === 'conditional') {
     const flag = options.find((o) => o.name === reply.when);
-    if (flag?.type !== 'flag') throw new SpecError(file, 'reply.when', `must name a pure-token option of this command (have: ${options.filter((o) => o.type === 'flag').map((o) => o.name).join(', ') || 'none'})`);
-    if (choices.some((c) => c.options.includes(flag))) throw new SpecError(file, 'reply.when', 'the option must not be part of a oneOf');
+    const positional = positionals.filter((p) => p.type !== 'count').at(-1);
+    if (positional?.name === reply.when && positional.optional && !positional.multiple) {
+      reply.whenKind = 'positional';
+    } else if (flag?.type !== 'flag') {
+      throw new SpecError(file, 'reply.when', `must name a pure-token option or the last, optional, positional argument (have: ${options.filter((o) => o.type === 'flag').map((o) => o.name).join(', ') || 'none'})`);
+    } else if (choices.some((c) => c.options.includes(flag))) {
+      throw new SpecError(file, 'reply.when', 'the option must not be part of a oneOf');
+    }
   }
 
   const gocache = typeof spec.gocache === 'boolean' ? { supported: spec.gocache } : { supported: true, ...spec.gocache };

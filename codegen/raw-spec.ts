@@ -31,6 +31,7 @@ export interface RawStep {
   call: [string, ...unknown[]];
   reply?: unknown;
   check?: 'nonEmpty' | 'any';
+  error?: string;
 }
 
 export type RawExample = RawStep[] | { server?: 'cluster'; calls: RawStep[] };

@@ -37,18 +37,26 @@ interface Signature {
   returns: string;
 }
 
-export function methodParameters(model: CommandModel, optionsType?: string, optionsRequired = false): OptionalKind<ParameterDeclarationStructure>[] {
+/** A signature's variation: the options type (and whether it is required), a positional made required or left out. */
+interface Variant {
+  optionsType?: string;
+  optionsRequired?: boolean;
+  require?: string;
+  omit?: string;
+}
+
+export function methodParameters(model: CommandModel, variant: Variant = {}): OptionalKind<ParameterDeclarationStructure>[] {
   const params: OptionalKind<ParameterDeclarationStructure>[] = model.positionals
-    .filter((arg) => arg.type !== 'count')
+    .filter((arg) => arg.type !== 'count' && arg.name !== variant.omit)
     .map((arg) => {
       const one = argTsType(arg);
+      const optional = arg.optional && arg.name !== variant.require;
       if (arg.name === model.restParameter) return { name: arg.name, isRestParameter: true, type: arg.optional ? `${wrap(one)}[]` : `[${one}, ...${wrap(one)}[]]` };
-      if (arg.multiple) return { name: arg.name, type: `ReadonlyArray<${one}>`, hasQuestionToken: arg.optional };
-      return { name: arg.name, type: one, hasQuestionToken: arg.optional };
+      if (arg.multiple) return { name: arg.name, type: `ReadonlyArray<${one}>`, hasQuestionToken: optional };
+      return { name: arg.name, type: one, hasQuestionToken: optional };
     });
   if (model.optionsTypeName) {
-    const type = optionsType ?? model.optionsTypeName;
-    params.push({ name: 'options', type, hasQuestionToken: !optionsRequired });
+    params.push({ name: 'options', type: variant.optionsType ?? model.optionsTypeName, hasQuestionToken: !variant.optionsRequired });
   }
   return params;
 }
@@ -60,9 +68,16 @@ export function signatures(model: CommandModel): Signature[] {
   if (reply.kind === 'parsed') return [{ parameters: methodParameters(model), returns: reply.tsType }];
   const then = replyTypeToTs(reply.then);
   const otherwise = replyTypeToTs(reply.else);
+  if (reply.whenKind === 'positional') {
+    return [
+      { parameters: methodParameters(model, { require: reply.when }), returns: then },
+      { parameters: methodParameters(model, { omit: reply.when }), returns: otherwise },
+      { parameters: methodParameters(model), returns: unionOf(then, otherwise) },
+    ];
+  }
   return [
-    { parameters: methodParameters(model, `${model.optionsTypeName} & { ${reply.when}: true }`, true), returns: then },
-    { parameters: methodParameters(model, `${model.optionsTypeName} & { ${reply.when}?: false }`), returns: otherwise },
+    { parameters: methodParameters(model, { optionsType: `${model.optionsTypeName} & { ${reply.when}: true }`, optionsRequired: true }), returns: then },
+    { parameters: methodParameters(model, { optionsType: `${model.optionsTypeName} & { ${reply.when}?: false }` }), returns: otherwise },
     { parameters: methodParameters(model), returns: unionOf(then, otherwise) },
   ];
 }
@@ -82,6 +97,7 @@ function literal(value: unknown): string {
 export function exampleLines(example: ExampleModel): string[] {
   return example.steps.map((step) => {
     const call = `await client.${step.method}(${step.args.map(literal).join(', ')});`;
+    if (step.error !== undefined) return `${call} // rejects: ${step.error}…`;
     return 'reply' in step ? `${call} // ${literal(step.reply)}` : call;
   });
 }
@@ -114,9 +130,11 @@ export function emitMethods(cls: ClassDeclaration, model: CommandModel): void {
   const C = infoName(model);
   const callArgs = ['this.target', ...model.positionals.filter((p) => p.type !== 'count').map((p) => p.name), ...(model.optionsTypeName ? ['options'] : [])].join(', ');
   const decode =
-    model.reply.kind === 'conditional'
-      ? `options?.${model.reply.when} ? ${decoderName(model, 'Then')} : ${decoderName(model, 'Else')}`
-      : decoderName(model);
+    model.reply.kind !== 'conditional'
+      ? decoderName(model)
+      : model.reply.whenKind === 'positional'
+        ? `${model.reply.when} !== undefined ? ${decoderName(model, 'Then')} : ${decoderName(model, 'Else')}`
+        : `options?.${model.reply.when} ? ${decoderName(model, 'Then')} : ${decoderName(model, 'Else')}`;
   const implementation = sigs[sigs.length - 1]!;
   const statements: string[] = [];
   const variadic = model.positionals.find((p) => p.multiple);

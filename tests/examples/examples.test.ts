@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate } from '../../codegen/generate.js';
 import type { CommandModel, ExampleModel, StepModel } from '../../codegen/model.js';
-import { GoCacheClient } from '../../src/index.js';
+import { GoCacheClient, GoCacheCommandError } from '../../src/index.js';
 import { startRedisServer, type RedisServerHandle } from '../harness/redis-server.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -25,6 +25,15 @@ function plain(value: unknown): unknown {
 async function runStep(client: GoCacheClient, step: StepModel): Promise<void> {
   const method = (client as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>)[step.method];
   expect(method, `no method ${step.method}`).toBeTypeOf('function');
+  if (step.error !== undefined) {
+    const error = await method!.apply(client, step.args).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(GoCacheCommandError);
+    expect((error as Error).message.startsWith(step.error), (error as Error).message).toBe(true);
+    return;
+  }
   const reply = await method!.apply(client, step.args);
   if (step.check === 'nonEmpty') expect(Array.isArray(reply) ? reply.length : String(reply ?? '').length).toBeGreaterThan(0);
   else if (step.check !== 'any' && 'reply' in step) expect(plain(reply)).toEqual(step.reply);
