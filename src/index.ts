@@ -3,5 +3,5 @@ export { GoCacheClient, GoCacheBuffers, DEFAULT_PORT, type ClientOptions } from 
 export { GoCacheTimeoutError } from './connection.js';
 export { GoCacheError, GoCacheConnectionError, GoCacheCommandError, GoCacheProtocolError, GoCacheArgumentError } from './errors.js';
 export type { RedisKey, RedisString, RedisValue, PairsInput, ServerKind, CommandArg, RespValue, CommandInfo } from './types.js';
-export type { ClusterNode } from './reply-parsers.js';
+export type { ClusterNode, ClientInfo, InfoSections, InfoValue } from './reply-parsers.js';
 export * from '../generated/index.js';

@@ -43,3 +43,52 @@ export function parseClusterNodes(text: string): ClusterNode[] {
   }
   return nodes;
 }
+
+/** A value of INFO: numbers as numbers, the rest as text (`redis_version: '7.0.15'`). */
+export type InfoValue = string | number;
+/** INFO by section (lower-case section names: `server`, `clients`, `memory`, `keyspace`, ...). */
+export type InfoSections = Record<string, Record<string, InfoValue>>;
+
+const NUMBER = /^-?\d+(\.\d+)?$/;
+
+/** INFO's `# Section` headers and `field:value` lines, with numeric values as numbers. */
+export function parseInfo(text: string): InfoSections {
+  const sections: InfoSections = Object.create(null);
+  let current: Record<string, InfoValue> | undefined;
+  for (const raw of text.split('\n')) {
+    const line = raw.trimEnd();
+    if (line === '') continue;
+    if (line.startsWith('# ')) {
+      current = Object.create(null) as Record<string, InfoValue>;
+      sections[line.slice(2).trim().toLowerCase()] = current;
+      continue;
+    }
+    const colon = line.indexOf(':');
+    if (colon <= 0) throw new GoCacheProtocolError(`Unexpected INFO line: ${JSON.stringify(line)}`);
+    if (current === undefined) {
+      current = Object.create(null) as Record<string, InfoValue>;
+      sections['default'] = current;
+    }
+    const value = line.slice(colon + 1);
+    current[line.slice(0, colon)] = NUMBER.test(value) && Number.isSafeInteger(Math.trunc(Number(value))) ? Number(value) : value;
+  }
+  return sections;
+}
+
+/** One connection of CLIENT LIST: its `name=value` fields as text (`id`, `addr`, `name`, `db`, `cmd`, ...). */
+export type ClientInfo = Record<string, string>;
+
+export function parseClientList(text: string): ClientInfo[] {
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => {
+      const client: ClientInfo = Object.create(null);
+      for (const field of line.trim().split(' ')) {
+        const eq = field.indexOf('=');
+        if (eq <= 0) throw new GoCacheProtocolError(`Unexpected CLIENT LIST field: ${JSON.stringify(field)}`);
+        client[field.slice(0, eq)] = field.slice(eq + 1);
+      }
+      return client;
+    });
+}
