@@ -33,7 +33,7 @@ check-generated: $(NODE_MODULES)
 typecheck: $(NODE_MODULES)
 	npx tsc -p tsconfig.json --noEmit
 
-test: setup check-generated typecheck
+test: setup check-generated typecheck spec-drift
 	npx vitest run
 
 check: test
@@ -46,3 +46,7 @@ pack: build
 
 demo: setup
 	npx tsx examples/run-demo.ts
+
+# Compares every spec with the server's own COMMAND DOCS / COMMAND INFO (starts its own redis-server).
+spec-drift: setup
+	npx tsx tools/spec-drift.ts

@@ -1,4 +1,5 @@
 /** Runs the stages (load, validate, model, emit) and returns every generated file as path -> text. */
+import { byKey } from './sort.js';
 import { join } from 'node:path';
 import { IndentationText, NewLineKind, Project, QuoteKind, type SourceFile } from 'ts-morph';
 import { loadSpecs } from './load.js';
@@ -6,6 +7,7 @@ import { buildCommandModel, checkModels, type CommandModel } from './model.js';
 import { createValidator } from './validate.js';
 import { emitCommand, runtimeImports } from './emit/commands.js';
 import { emitMethods } from './emit/methods.js';
+import { emitReference } from './emit/reference.js';
 
 const RUNTIME: Record<string, readonly string[]> = {
   '../../src/types.js': ['CommandArg', 'CommandInfo', 'Decoder', 'PairsInput', 'RedisKey', 'RedisString', 'RedisValue', 'RespValue', 'ServerKind'],
@@ -84,7 +86,7 @@ export function generate(root: string): GeneratedOutput {
   const groups = [...new Set(models.map((m) => m.group))].sort();
 
   for (const group of groups) {
-    const members = models.filter((m) => m.group === group).sort((a, b) => a.command.localeCompare(b.command));
+    const members = models.filter((m) => m.group === group).sort(byKey((m) => m.command));
     const file = project.createSourceFile(`commands/${group}.ts`, '');
     for (const model of members) emitCommand(file, model);
     const parsers = members.flatMap((m) => (m.reply.kind === 'parsed' ? [m.reply.parse, ...(m.reply.tsType.match(/[A-Z]\w*/g) ?? [])] : []));
@@ -92,7 +94,7 @@ export function generate(root: string): GeneratedOutput {
     files.set(`generated/commands/${group}.ts`, print(file, members.map((m) => m.file)));
   }
 
-  const sorted = [...models].sort((a, b) => a.method.localeCompare(b.method));
+  const sorted = [...models].sort(byKey((m) => m.method));
   const methods = project.createSourceFile('methods.ts', '');
   const cls = methods.addClass({
     name: 'GoCacheCommands',
@@ -152,6 +154,8 @@ export function generate(root: string): GeneratedOutput {
     declarations: [{ name: 'COMMAND_COUNT', initializer: String(models.length) }],
   });
   files.set('generated/index.ts', print(index, models.map((m) => m.file).sort()));
+
+  files.set('generated/REFERENCE.md', emitReference(models, header(['spec/**/*.yaml'])));
 
   return { models, files };
 }

@@ -63,7 +63,7 @@ export interface CommandModel {
   aliases: string[];
   summary: string;
   redis: string | false;
-  gocache: { supported: boolean; note?: string; split?: 'sum' };
+  gocache: { supported: boolean; note?: string; split?: 'sum'; multi?: false };
   flags: string[];
   positionals: ArgModel[];
   /** Every option (token argument), standalone or inside a choice, in wire order. */
@@ -80,6 +80,8 @@ export interface CommandModel {
   examples: ExampleModel[];
   /** Names of the arguments that hold keys (routing, cluster). */
   keyArgs: string[];
+  /** Known differences from the server's COMMAND DOCS, with the reason (make spec-drift). */
+  drift: Record<string, string>;
 }
 
 /** Names the generated builders and methods use for their own variables. */
@@ -198,7 +200,7 @@ export function buildCommandModel(spec: RawSpec, loaded: LoadedSpec): CommandMod
     } else {
       if (arg.type === 'flag') throw new SpecError(file, `${where}.type`, 'an argument without a token needs a type');
       const previous = positionals.filter((p) => p.type !== 'count').at(-1);
-      if (previous?.optional && !previous.multiple && !arg.optional && arg.type !== 'count') throw new SpecError(file, where, 'a required argument cannot follow an optional one');
+      if (previous?.optional && !arg.optional && arg.type !== 'count') throw new SpecError(file, where, 'a required argument cannot follow an optional one');
       positionals.push(arg);
       wire.push({ kind: 'positional', arg });
     }
@@ -245,6 +247,7 @@ export function buildCommandModel(spec: RawSpec, loaded: LoadedSpec): CommandMod
     reply,
     examples: spec.examples.map(exampleModel),
     keyArgs: collectKeyArgs(spec.args),
+    drift: spec.drift ?? {},
   };
   if (options.length > 0) model.optionsTypeName = `${pascal(method)}Options`;
   const params = positionals.filter((p) => p.type !== 'count');
@@ -275,7 +278,8 @@ export function checkModels(models: CommandModel[]): void {
   for (const model of models) {
     for (const name of [model.method, ...model.aliases, ...(model.iterator ? [model.iterator] : [])]) {
       const other = owner.get(name);
-      if (other) throw new SpecError(model.file, model.method === name ? 'command' : 'aliases', `method name "${name}" is already used by ${other}`);
+      const field = name === model.method ? 'command' : name === model.iterator ? 'iterator.name' : 'aliases';
+      if (other) throw new SpecError(model.file, field, `method name "${name}" is already used by ${other}`);
       owner.set(name, model.file);
     }
   }

@@ -42,10 +42,11 @@ export interface RawSpec {
   aliases?: string[];
   summary: string;
   redis: string | false;
-  gocache: boolean | { note?: string; split?: 'sum' };
+  gocache: boolean | { note?: string; split?: 'sum'; multi?: false };
   flags?: string[];
   args: Array<RawArg | RawChoice>;
   reply: RawReply;
   examples: RawExample[];
   iterator?: { name: string };
+  drift?: Record<string, string>;
 }

@@ -54,7 +54,10 @@ export function parseReplyType(text: string): ReplyType {
     }
     expect('>');
     if (arity !== -1 && params.length !== arity) fail(`${token} takes ${arity} type parameter${arity > 1 ? 's' : ''}`);
-    if (token === 'map') return { kind: 'map', key: params[0]!, value: params[1]! };
+    if (token === 'map') {
+      if (params[0]!.kind !== 'string') fail('map keys must be string');
+      return { kind: 'map', key: params[0]!, value: params[1]! };
+    }
     if (token === 'pairs') return { kind: 'pairs', first: params[0]!, second: params[1]! };
     if (token === 'tuple') return { kind: 'tuple', items: params };
     return { kind: token as 'array', of: params[0]! };
@@ -62,7 +65,6 @@ export function parseReplyType(text: string): ReplyType {
 
   const result = union();
   if (position !== tokens.length) fail(`unexpected "${tokens[position]}"`);
-  if (result.kind === 'map' && result.key.kind !== 'string') fail('map keys must be string');
   return result;
 }
 

@@ -45,6 +45,8 @@ export class Connection {
   private outChunks: Array<string | Buffer> = [];
   private flushScheduled = false;
   private closing = false;
+  /** Pending commands still waiting for their reply (not timed out): what close() waits for. */
+  private awaited = 0;
   private readonly idleWaiters: Array<() => void> = [];
   private failure: GoCacheError | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -77,9 +79,9 @@ export class Connection {
     return `${this.options.host}:${this.options.port}`;
   }
 
-  /** True until the connection is closed or fails. */
+  /** True until close() is called or the connection fails. */
   get isOpen(): boolean {
-    return this.failure === undefined;
+    return this.failure === undefined && !this.closing;
   }
 
   get pendingCount(): number {
@@ -122,6 +124,7 @@ export class Connection {
     return new Promise<T>((resolve, reject) => {
       if (this.pending.length === 0) this.parser.returnBuffers = buffers;
       this.pending.push({ name, decode, buffers, resolve: resolve as (value: unknown) => void, reject, sentAt: this.options.commandTimeout > 0 ? Date.now() : 0, settled: false });
+      this.awaited++;
       this.write(encoded);
       if (this.options.commandTimeout > 0 && this.timer === undefined) this.armTimer(this.options.commandTimeout);
     });
@@ -131,7 +134,9 @@ export class Connection {
   async close(): Promise<void> {
     if (this.failure) return;
     this.closing = true;
-    if (this.pending.length > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    // A command that timed out may never be answered (GoCache leaves some requests unanswered), so
+    // only the replies still awaited are waited for.
+    if (this.awaited > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     this.destroy(new GoCacheConnectionError('The client is closed'));
   }
 
@@ -185,7 +190,8 @@ export class Connection {
     }
     const next = this.pending.peek();
     if (next !== undefined) this.parser.returnBuffers = next.buffers;
-    if (command.settled) return this.afterReply();
+    if (command.settled) return;
+    this.awaited--;
     if (value instanceof GoCacheCommandError) {
       value.command = command.name;
       command.reject(value);
@@ -208,7 +214,7 @@ export class Connection {
   }
 
   private afterReply(): void {
-    if (this.pending.length === 0 && this.idleWaiters.length > 0) {
+    if (this.awaited === 0 && this.idleWaiters.length > 0) {
       for (const waiter of this.idleWaiters.splice(0)) waiter();
     }
   }
@@ -232,6 +238,8 @@ export class Connection {
         break;
       }
       item.settled = true;
+      this.awaited--;
+      this.afterReply();
       item.reject(new GoCacheTimeoutError(`${item.name} timed out after ${timeout} ms waiting for GoCache at ${this.address}`));
     }
     if (oldest) this.armTimer(oldest.sentAt + timeout - now);

@@ -28,6 +28,8 @@ export interface CommandInfo {
   /** Names of the arguments that hold keys. */
   readonly keys: readonly string[];
   readonly gocache: boolean;
+  /** False when GoCache must never receive it inside MULTI (refused there, or DBSIZE's deadlock). */
+  readonly gocacheInMulti: boolean;
   readonly redis: string | false;
 }
 

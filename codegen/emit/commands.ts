@@ -38,7 +38,7 @@ export function emitCommand(file: SourceFile, model: CommandModel): void {
         type: 'CommandInfo',
         initializer: (w) =>
           w.write(
-            `{ name: '${model.command}', flags: [${model.flags.map((f) => `'${f}'`).join(', ')}], keys: [${model.keyArgs.map((k) => `'${k}'`).join(', ')}], gocache: ${model.gocache.supported}, redis: ${model.redis === false ? 'false' : `'${model.redis}'`} }`,
+            `{ name: '${model.command}', flags: [${model.flags.map((f) => `'${f}'`).join(', ')}], keys: [${model.keyArgs.map((k) => `'${k}'`).join(', ')}], gocache: ${model.gocache.supported}, gocacheInMulti: ${model.gocache.supported && model.gocache.multi !== false}, redis: ${model.redis === false ? 'false' : `'${model.redis}'`} }`,
           ),
       },
     ],

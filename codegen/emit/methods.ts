@@ -84,7 +84,8 @@ export function signatures(model: CommandModel): Signature[] {
 
 function literal(value: unknown): string {
   if (value === null) return 'null';
-  if (typeof value === 'string') return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+  // JSON's escapes (control characters included) are valid in a JavaScript string literal.
+  if (typeof value === 'string') return `'${JSON.stringify(value).slice(1, -1).replace(/\\"/g, '"').replace(/'/g, "\\'")}'`;
   if (Array.isArray(value)) return `[${value.map(literal).join(', ')}]`;
   if (typeof value === 'object') {
     return `{ ${Object.entries(value as Record<string, unknown>)

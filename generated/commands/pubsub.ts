@@ -6,7 +6,7 @@ import { argString, argValue } from '../../src/args.js';
 import { integer } from '../../src/decoders.js';
 
 /** PUBLISH: Post a message to a channel. */
-export const PUBLISH: CommandInfo = { name: 'PUBLISH', flags: ['no-multi', 'pubsub'], keys: [], gocache: true, redis: '2.0.0' };
+export const PUBLISH: CommandInfo = { name: 'PUBLISH', flags: ['fast', 'pubsub'], keys: [], gocache: true, gocacheInMulti: false, redis: '2.0.0' };
 
 /** The arguments of PUBLISH, checked. Throws GoCacheArgumentError before anything is sent. */
 export function publishArgs(target: ServerKind, channel: RedisString, message: RedisValue): CommandArg[] {

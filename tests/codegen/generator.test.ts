@@ -4,10 +4,11 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Project, ts } from 'ts-morph';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generate } from '../../codegen/generate.js';
 import { loadSpecFile, SpecError } from '../../codegen/load.js';
@@ -79,26 +80,43 @@ describe('generate(): determinism and the committed output', () => {
 
   it('makes one command file per spec folder, plus methods.ts and index.ts', () => {
     const groups = readdirSync(join(root, 'spec')).filter((entry) => statSync(join(root, 'spec', entry)).isDirectory());
-    expect([...first.files.keys()].sort()).toEqual(
-      [...groups.map((g) => `generated/commands/${g}.ts`), 'generated/index.ts', 'generated/methods.ts'].sort(),
-    );
+    const paths = [...first.files.keys()];
+    expect(paths.filter((p) => p.startsWith('generated/commands/')).sort()).toEqual(groups.map((g) => `generated/commands/${g}.ts`).sort());
+    expect(paths).toContain('generated/methods.ts');
+    expect(paths).toContain('generated/index.ts');
     expect(first.models).toHaveLength(listFiles(join(root, 'spec'), root).filter((f) => f.endsWith('.yaml')).length);
   });
 
   it('starts every file with the do-not-edit header and lists its spec sources', () => {
     const allSpecs = first.models.map((m) => m.file).sort();
     for (const [path, text] of first.files) {
-      expect(text.startsWith(HEADER), path).toBe(true);
-      const lines = text.split('\n');
-      expect(lines[1], path).toMatch(/make generate/);
-      const sources = /^\/\/ Sources: (.+)$/.exec(lines[2] ?? '');
-      expect(sources, `${path}: third line lists the sources`).not.toBeNull();
-      const listed = sources![1]!.split(', ');
-      const group = /^generated\/commands\/(\w+)\.ts$/.exec(path)?.[1];
+      expect(text.endsWith('\n'), `${path} ends with a newline`).toBe(true);
+      let listed: string[];
+      if (path.endsWith('.ts')) {
+        // Three comment lines: the warning, how to regenerate, the sources.
+        expect(text.startsWith(HEADER), path).toBe(true);
+        const lines = text.split('\n');
+        expect(lines[1], path).toMatch(/make generate/);
+        const sources = /^\/\/ Sources: (.+)$/.exec(lines[2] ?? '');
+        expect(sources, `${path}: third line lists the sources`).not.toBeNull();
+        listed = sources![1]!.split(', ');
+      } else {
+        // Other formats carry the same header in their own comment syntax.
+        expect(path, 'a generated file is TypeScript or Markdown').toMatch(/\.md$/);
+        const comment = /^<!-- (.+?) -->\n/s.exec(text);
+        expect(comment, `${path}: starts with an HTML comment`).not.toBeNull();
+        expect(comment![1]).toContain(HEADER.slice(3, -1));
+        expect(comment![1]).toMatch(/make generate/);
+        const sources = /Sources: (.+)$/.exec(comment![1]!.replace(/\n\/\/ /g, ' '));
+        expect(sources, `${path}: lists the sources`).not.toBeNull();
+        listed = sources![1]!.split(', ');
+      }
+      const group = /^generated\/commands\/([a-z-]+)\.ts$/.exec(path)?.[1];
       const expected = group ? first.models.filter((m) => m.group === group).map((m) => m.file).sort() : allSpecs;
+      // A file made from every spec may name them all with the glob.
+      if (!group && listed.length === 1 && listed[0] === 'spec/**/*.yaml') continue;
       expect([...listed].sort(), path).toEqual(expected);
       for (const source of listed) expect(source, path).toMatch(/^spec\/[a-z-]+\/[a-z0-9-]+\.yaml$/);
-      expect(text.endsWith('\n'), `${path} ends with a newline`).toBe(true);
     }
   });
 });
@@ -191,16 +209,21 @@ describe('check-generated and generate (CLI, on a copy of the project)', { timeo
     writeFileSync(methods, `${readFileSync(methods, 'utf8')}// hand edit\n`);
     writeFileSync(join(dir, 'generated/commands/extra.ts'), 'export {};\n');
 
+    // What generate() makes from the copy's spec (it writes nothing itself).
+    const expected = generate(dir);
+    const specs = listFiles(join(dir, 'spec'), dir).filter((f) => f.endsWith('.yaml')).length;
+    expect(expected.models).toHaveLength(specs);
     const generated = cli(dir);
-    expect(generated.output).toMatch(/generated 9 files from 18 specs/);
+    expect(generated.output).toContain(`generated ${expected.files.size} files from ${specs} specs`);
     expect(generated.status).toBe(0);
     expect(cli(dir, ['--check']).status).toBe(0);
 
-    // What is on disk is exactly what generate() makes from the copy's spec.
-    const expected = generate(dir).files;
-    expect(listFiles(join(dir, 'generated'), dir)).toEqual([...expected.keys()].sort());
-    for (const [path, text] of expected) expect(readFileSync(join(dir, path), 'utf8'), path).toBe(text);
-    expect(readFileSync(join(dir, 'generated/index.ts'), 'utf8')).toContain('COMMAND_COUNT = 18;');
+    // What is on disk is exactly that.
+    expect(listFiles(join(dir, 'generated'), dir)).toEqual([...expected.files.keys()].sort());
+    for (const [path, text] of expected.files) expect(readFileSync(join(dir, path), 'utf8'), path).toBe(text);
+    expect(readFileSync(join(dir, 'generated/index.ts'), 'utf8')).toContain(`COMMAND_COUNT = ${specs};`);
+    expect(existsSync(join(dir, 'generated/commands/pubsub.ts'))).toBe(false);
+    expect(existsSync(join(dir, 'generated/commands/extra.ts'))).toBe(false);
 
     const before = hashTree(dir);
     expect(cli(dir).status).toBe(0);
@@ -357,19 +380,43 @@ describe('invalid specs: the error names the file and the field', () => {
       name: 'reply.when naming a non-flag option',
       text: withArgs('{ name: key, type: key }', '{ name: ex, token: EX, type: integer }').replace('reply: string | null', 'reply: { when: ex, then: string, else: "null" }'),
       field: 'reply.when',
-      problem: /^must name a pure-token option of this command \(have: none\)$/,
+      problem: /^must name a pure-token option.*\(have: none\)$/,
     },
     {
       name: 'reply.when naming a positional argument',
       text: withArgs('{ name: key, type: key }', '{ name: get, token: GET }').replace('reply: string | null', 'reply: { when: key, then: string, else: "null" }'),
       field: 'reply.when',
-      problem: /^must name a pure-token option of this command \(have: get\)$/,
+      problem: /^must name a pure-token option.*\(have: get\)$/,
     },
     {
-      name: 'a variadic argument followed by another positional one',
-      text: withArgs('{ name: keys, type: key, multiple: true }', '{ name: other, type: string }'),
-      field: 'args[1]',
-      problem: /^a variadic argument must be the last positional one$/,
+      name: 'a count argument counting a non-variadic one',
+      text: withArgs('{ name: numkeys, type: count, countOf: key }', '{ name: key, type: key }'),
+      field: 'args[0].countOf',
+      problem: /^must name a variadic argument of this command/,
+    },
+    {
+      name: 'a count argument without countOf',
+      text: withArgs('{ name: numkeys, type: count }', '{ name: keys, type: key, multiple: true }'),
+      field: 'args[0].countOf',
+      problem: /^is required$/,
+    },
+    {
+      name: 'an argument name the generated code uses',
+      text: withArgs('{ name: key, type: key }', '{ name: options, token: OPTIONS, type: string }'),
+      field: 'args[1].name',
+      problem: /^"options" is reserved by the generated code/,
+    },
+    {
+      name: 'an iterator without a cursor argument',
+      text: withArgs('{ name: key, type: key }').replace('flags:', 'iterator: { name: badIterator }\nflags:').replace('reply: string | null', 'reply: tuple<string, array<string>>'),
+      field: 'iterator',
+      problem: /^needs a positional argument named cursor$/,
+    },
+    {
+      name: 'an iterator over a reply that is not a cursor page',
+      text: withArgs('{ name: cursor, type: string }').replace('flags:', 'iterator: { name: badIterator }\nflags:'),
+      field: 'iterator',
+      problem: /^needs a reply of tuple<string, array<T>>/,
     },
     {
       name: 'a required argument after an optional one',
@@ -425,10 +472,66 @@ describe('invalid specs: the error names the file and the field', () => {
     expect(error.message).toBe('spec/string/get.yaml: command: method name "get" is already used by spec/misc/get-again.yaml');
   });
 
+  // checkModels() labels every name that is not the method "aliases", an iterator's too.
+  it('an iterator named like another method: names both files and the iterator field', () => {
+    const scan = withArgs('{ name: cursor, type: string }').replace('flags:', 'iterator: { name: get }\nflags:').replace('reply: string | null', 'reply: tuple<string, array<string>>');
+    const error = generateError(specTree({ 'spec/zzz/bad.yaml': scan }));
+    expect(error).toBeInstanceOf(SpecError);
+    expect(error.message).toBe('spec/zzz/bad.yaml: iterator.name: method name "get" is already used by spec/string/get.yaml');
+  });
+
   it('an alias taken by another method: names both files', () => {
     const error = generateError(specTree({ 'spec/string/bad.yaml': BAD_BASE.replace('flags: [readonly]', 'flags: [readonly]\naliases: [get]') }));
     expect(error).toBeInstanceOf(SpecError);
     expect(error.message).toBe('spec/string/get.yaml: command: method name "get" is already used by spec/string/bad.yaml');
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * What the generator accepts must compile: the generated files of a temp spec tree are type-checked
+ * in memory, at a folder beside src/ so their `../src/` and `../../src/` imports resolve.
+ */
+describe('accepted specs give code that compiles', { timeout: 60_000 }, () => {
+  let project: Project | undefined;
+  const compile = (files: Map<string, string>, n: number): string[] => {
+    project ??= new Project({ tsConfigFilePath: join(root, 'tsconfig.json'), skipAddingFilesFromTsConfig: true });
+    const dir = join(root, `__codegen_compile_${n}__`);
+    const sources = [...files].filter(([path]) => path.endsWith('.ts')).map(([path, text]) => project!.createSourceFile(join(dir, path.replace(/^generated\//, '')), text, { overwrite: true }));
+    try {
+      return sources.flatMap((sf) =>
+        sf.getPreEmitDiagnostics().map((d) => `${relative(dir, d.getSourceFile()?.getFilePath() ?? '')}:${d.getLineNumber()}: ${ts.flattenDiagnosticMessageText(d.compilerObject.messageText, '\n')}`),
+      );
+    } finally {
+      for (const sf of sources) project!.removeSourceFile(sf);
+    }
+  };
+
+  it('the project spec', () => {
+    expect(compile(generate(root).files, 0)).toEqual([]);
+  });
+
+  it.each([
+    { name: 'a variadic argument before another positional one (an array, not a rest parameter)', args: ['{ name: keys, type: key, multiple: true }', '{ name: where, type: enum, values: [LEFT, RIGHT] }'] },
+    { name: 'two variadic arguments', args: ['{ name: keys, type: key, multiple: true }', '{ name: values, type: value, multiple: true }'] },
+    { name: 'a count of a variadic argument', args: ['{ name: numkeys, type: count, countOf: keys }', '{ name: keys, type: key, multiple: true }'] },
+    { name: 'a variadic argument and options', args: ['{ name: keys, type: key, multiple: true }', '{ name: count, token: COUNT, type: integer }'] },
+    { name: 'optional positionals', args: ['{ name: key, type: key }', '{ name: a, type: string, optional: true }', '{ name: b, type: integer, optional: true }'] },
+    // model.ts exempts a variadic argument from "a required argument cannot follow an optional one",
+    // but when it is not the rest parameter it is emitted as `keys?: ReadonlyArray<RedisKey>, where: ...`.
+    { name: 'an optional variadic argument before a required one', args: ['{ name: keys, type: key, multiple: true, optional: true }', '{ name: where, type: string }'] },
+  ])('$name', ({ args }) => {
+    const dir = specTree({ 'spec/string/bad.yaml': withArgs(...args) });
+    let files: Map<string, string>;
+    try {
+      files = generate(dir).files;
+    } catch (error) {
+      // Rejecting the spec is fine too; accepting it and emitting code that does not compile is not.
+      expect((error as Error).message).toMatch(/^spec\/string\/bad\.yaml: /);
+      return;
+    }
+    expect(compile(files, 1)).toEqual([]);
   });
 });
 
@@ -452,18 +555,19 @@ describe('model (plain data)', () => {
       ['value', 'value', false, false],
     ]);
     expect(set.choices.map((c) => [c.name, c.typeName, c.options.map((o) => o.name)])).toEqual([
-      ['expiration', 'SetExpiration', ['ex', 'px', 'exat', 'pxat', 'keepttl']],
       ['condition', 'SetCondition', ['nx', 'xx']],
+      ['expiration', 'SetExpiration', ['ex', 'px', 'exat', 'pxat', 'keepttl']],
     ]);
+    // Redis's own order (COMMAND DOCS): condition, GET, expiration.
     expect(set.options.map((o) => [o.name, o.token, o.type])).toEqual([
+      ['nx', 'NX', 'flag'],
+      ['xx', 'XX', 'flag'],
+      ['get', 'GET', 'flag'],
       ['ex', 'EX', 'integer'],
       ['px', 'PX', 'integer'],
       ['exat', 'EXAT', 'unix-time'],
       ['pxat', 'PXAT', 'unix-time-ms'],
       ['keepttl', 'KEEPTTL', 'flag'],
-      ['nx', 'NX', 'flag'],
-      ['xx', 'XX', 'flag'],
-      ['get', 'GET', 'flag'],
     ]);
     expect(set.options.every((o) => o.optional)).toBe(true);
     expect(set.options.filter((o) => o.gocache).map((o) => o.name)).toEqual(['ex']);
@@ -471,9 +575,9 @@ describe('model (plain data)', () => {
     expect(set.wire.map((w) => (w.kind === 'choice' ? `choice:${w.choice.name}` : `${w.kind}:${w.arg.name}`))).toEqual([
       'positional:key',
       'positional:value',
-      'choice:expiration',
       'choice:condition',
       'option:get',
+      'choice:expiration',
     ]);
     expect(set.optionsTypeName).toBe('SetOptions');
     expect(set.keyArgs).toEqual(['key']);
@@ -510,6 +614,24 @@ describe('model (plain data)', () => {
     expect(nodes.examples[0]?.server).toBe('cluster');
   });
 
+  it('LMPOP: a count, then a variadic argument that is not the rest parameter', () => {
+    const lmpop = model('spec/list/lmpop.yaml');
+    expect(lmpop.positionals.map((p) => [p.name, p.type, p.multiple])).toEqual([
+      ['numkeys', 'count', false],
+      ['keys', 'key', true],
+      ['where', 'enum', false],
+    ]);
+    expect(lmpop.positionals[0]?.countOf).toBe('keys');
+    expect(lmpop.restParameter).toBeUndefined();
+    expect(model('spec/generic/del.yaml').restParameter).toBe('keys');
+  });
+
+  it('SCAN: an iterator', () => {
+    const scan = model('spec/generic/scan.yaml');
+    expect(scan.iterator).toBe('scanIterator');
+    expect(scan.options.map((o) => o.name)).toEqual(['match', 'count', 'type']);
+  });
+
   it('MSET: the keys inside pairs', () => {
     expect(model('spec/string/mset.yaml').keyArgs).toEqual(['entries.key']);
   });
@@ -539,6 +661,9 @@ describe('reply types', () => {
       'arrayOf(tupleOf(bulkString, mapOf(nullable(integer))))',
     ],
     ['map<string,array<double>>', 'Record<string, Array<number>>', 'mapOf(arrayOf(double))'],
+    ['pairs<string, double>', 'Array<[S, number]>', 'pairsOf(bulkString, double)'],
+    ['tuple<string, array<string>> | null', '[S, Array<S>] | null', 'nullable(tupleOf(bulkString, arrayOf(bulkString)))'],
+    ['any', 'RespValue', 'anyReply'],
   ];
 
   it.each(table)('%s', (text, ts, decoder) => {
@@ -571,6 +696,7 @@ describe('reply types', () => {
     ['array string', /expected "<" but found "string"/],
     ['array<string, string>', /array takes 1 type parameter/],
     ['map<string>', /map takes 2 type parameters/],
+    ['pairs<string>', /pairs takes 2 type parameters/],
     ['map<integer, string>', /map keys must be string/],
     ['array<string>>', /unexpected ">"/],
   ])('rejects %j', (text, message) => {

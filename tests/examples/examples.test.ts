@@ -4,6 +4,7 @@
  * server's real replies in both protocols.
  */
 import { fileURLToPath } from 'node:url';
+import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate } from '../../codegen/generate.js';
 import type { CommandModel, ExampleModel, StepModel } from '../../codegen/model.js';
@@ -22,6 +23,14 @@ function plain(value: unknown): unknown {
   return value;
 }
 
+/** How much a reply holds: elements, keys, or characters. */
+function size(reply: unknown): number {
+  if (reply === null || reply === undefined) return 0;
+  if (Array.isArray(reply) || Buffer.isBuffer(reply) || typeof reply === 'string') return reply.length;
+  if (typeof reply === 'object') return Object.keys(reply).length;
+  return String(reply).length;
+}
+
 async function runStep(client: GoCacheClient, step: StepModel): Promise<void> {
   const method = (client as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>)[step.method];
   expect(method, `no method ${step.method}`).toBeTypeOf('function');
@@ -35,7 +44,7 @@ async function runStep(client: GoCacheClient, step: StepModel): Promise<void> {
     return;
   }
   const reply = await method!.apply(client, step.args);
-  if (step.check === 'nonEmpty') expect(Array.isArray(reply) ? reply.length : String(reply ?? '').length).toBeGreaterThan(0);
+  if (step.check === 'nonEmpty') expect(size(reply), `${step.method} answered ${inspect(reply)}`).toBeGreaterThan(0);
   else if (step.check !== 'any' && 'reply' in step) expect(plain(reply)).toEqual(step.reply);
 }
 
