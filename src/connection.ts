@@ -62,8 +62,6 @@ export class Connection {
       onReply: (value) => this.onReply(value),
       onPush: (value) => (this.onPush ? this.onPush(value) : this.fail(new GoCacheProtocolError('Unexpected push message'))),
     });
-    socket.setNoDelay(true);
-    socket.setKeepAlive(true);
     socket.on('data', (chunk: Buffer) => {
       try {
         this.parser.feed(chunk);
@@ -88,24 +86,8 @@ export class Connection {
     return this.pending.length;
   }
 
-  static open(options: ConnectionOptions): Promise<Connection> {
-    const address = `${options.host}:${options.port}`;
-    return new Promise((resolve, reject) => {
-      const socket = netConnect({ host: options.host, port: options.port });
-      const timer = setTimeout(() => {
-        socket.destroy();
-        reject(new GoCacheConnectionError(`Timed out after ${options.connectTimeout} ms connecting to GoCache at ${address}`));
-      }, options.connectTimeout);
-      socket.once('error', (error: NodeJS.ErrnoException) => {
-        clearTimeout(timer);
-        reject(connectError(error, options));
-      });
-      socket.once('connect', () => {
-        clearTimeout(timer);
-        socket.removeAllListeners('error');
-        resolve(new Connection(socket, options));
-      });
-    });
+  static async open(options: ConnectionOptions): Promise<Connection> {
+    return new Connection(await openSocket(options), options);
   }
 
   /**
@@ -261,7 +243,30 @@ function preview(value: RespValue): string {
   return text && text.length > 80 ? `${text.slice(0, 80)}…` : String(text);
 }
 
-function connectError(error: NodeJS.ErrnoException, options: ConnectionOptions): GoCacheConnectionError {
+/** A connected TCP socket, or a GoCacheConnectionError that says why not (refused, DNS, timeout). */
+export function openSocket(options: Pick<ConnectionOptions, 'host' | 'port' | 'connectTimeout'>): Promise<Socket> {
+  const address = `${options.host}:${options.port}`;
+  return new Promise((resolve, reject) => {
+    const socket = netConnect({ host: options.host, port: options.port });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new GoCacheConnectionError(`Timed out after ${options.connectTimeout} ms connecting to GoCache at ${address}`));
+    }, options.connectTimeout);
+    socket.once('error', (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      reject(connectError(error, options));
+    });
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.removeAllListeners('error');
+      socket.setNoDelay(true);
+      socket.setKeepAlive(true);
+      resolve(socket);
+    });
+  });
+}
+
+function connectError(error: NodeJS.ErrnoException, options: Pick<ConnectionOptions, 'host' | 'port'>): GoCacheConnectionError {
   const address = `${options.host}:${options.port}`;
   switch (error.code) {
     case 'ECONNREFUSED':
