@@ -127,11 +127,11 @@ export function generate(root: string): GeneratedOutput {
     ],
     returnType: 'Promise<T>',
   });
-  for (const model of sorted) emitMethods(cls, model);
+  for (const model of sorted) if (!model.core) emitMethods(cls, model);
   const perGroup = Object.fromEntries(
     groups.map((group) => {
       const members = models.filter((m) => m.group === group);
-      const names = members.flatMap((m) => [`${m.words.join('_')}`, `${m.method}Args`, ...decoderNames(m), ...(m.optionsTypeName ? [m.optionsTypeName] : []), ...m.choices.map((c) => c.typeName)]);
+      const names = members.filter((m) => !m.core).flatMap((m) => [`${m.words.join('_')}`, `${m.method}Args`, ...decoderNames(m), ...(m.optionsTypeName ? [m.optionsTypeName] : []), ...m.choices.map((c) => c.typeName)]);
       return [`./commands/${group}.js`, names];
     }),
   );

@@ -60,6 +60,8 @@ export interface CommandModel {
   command: string;
   words: string[];
   method: string;
+  /** Driven by the hand-written core (MULTI, SUBSCRIBE, ...): no generated client method. */
+  core: boolean;
   aliases: string[];
   summary: string;
   redis: string | false;
@@ -235,6 +237,7 @@ export function buildCommandModel(spec: RawSpec, loaded: LoadedSpec): CommandMod
     command: spec.command,
     words: spec.command.split(' '),
     method,
+    core: spec.core === true,
     aliases: spec.aliases ?? [],
     summary: spec.summary,
     redis: spec.redis,

@@ -39,6 +39,7 @@ export type RawExample = RawStep[] | { server?: 'cluster'; calls: RawStep[] };
 export interface RawSpec {
   command: string;
   method?: string;
+  core?: true;
   aliases?: string[];
   summary: string;
   redis: string | false;

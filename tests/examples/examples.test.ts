@@ -31,7 +31,7 @@ function size(reply: unknown): number {
   return String(reply).length;
 }
 
-async function runStep(client: GoCacheClient, step: StepModel): Promise<void> {
+async function runStep(client: GoCacheClient, step: StepModel, disposables: AsyncDisposable[]): Promise<void> {
   const method = (client as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>)[step.method];
   expect(method, `no method ${step.method}`).toBeTypeOf('function');
   if (step.error !== undefined) {
@@ -44,6 +44,8 @@ async function runStep(client: GoCacheClient, step: StepModel): Promise<void> {
     return;
   }
   const reply = await method!.apply(client, step.args);
+  // A reply that holds a resource (a subscription) is released after its check.
+  if (reply && typeof reply === 'object' && Symbol.asyncDispose in reply) disposables.push(reply as AsyncDisposable);
   if (step.check === 'nonEmpty') expect(size(reply), `${step.method} answered ${inspect(reply)}`).toBeGreaterThan(0);
   else if (step.check !== 'any' && 'reply' in step) expect(plain(reply)).toEqual(step.reply);
 }
@@ -75,6 +77,11 @@ describe.each([2, 3] as const)('spec examples under RESP%i', (protocol) => {
   it.each(cases)('$name', async ({ example }) => {
     const { client } = servers[example.server]!;
     await client.sendCommand(['FLUSHALL']);
-    for (const step of example.steps) await runStep(client, step);
+    const disposables: AsyncDisposable[] = [];
+    try {
+      for (const step of example.steps) await runStep(client, step, disposables);
+    } finally {
+      for (const resource of disposables) await resource[Symbol.asyncDispose]();
+    }
   });
 });
