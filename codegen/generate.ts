@@ -14,7 +14,7 @@ const RUNTIME: Record<string, readonly string[]> = {
   '../../src/args.js': ['argDouble', 'argEnum', 'argExclusive', 'argFlag', 'argInteger', 'argKey', 'argNonEmpty', 'argOptions', 'argString', 'argUnixTime', 'argValue', 'notOnGoCache', 'pushPairs'],
   '../../src/decoders.js': ['anyReply', 'arrayOf', 'bigNumber', 'boolean', 'bulkString', 'double', 'integer', 'literal', 'mapOf', 'nil', 'nullable', 'oneOf', 'pairsOf', 'parsed', 'tupleOf'],
 };
-const TYPE_ONLY = new Set(['CommandArg', 'CommandInfo', 'Decoder', 'PairsInput', 'RedisKey', 'RedisString', 'RedisValue', 'RespValue', 'ServerKind']);
+const TYPE_ONLY = new Set(['ChainKinds', 'CommandArg', 'CommandInfo', 'Decoder', 'PairsInput', 'RedisKey', 'RedisString', 'RedisValue', 'RespValue', 'ServerKind']);
 
 export interface GeneratedOutput {
   models: CommandModel[];
@@ -140,6 +140,8 @@ export function generate(root: string): GeneratedOutput {
   fixRelativeRuntime(methods);
   files.set('generated/methods.ts', print(methods, sorted.map((m) => m.file).sort()));
 
+  files.set('generated/chain.ts', emitChainFile(project, models, sorted, perGroup, replyTypes));
+
   const index = project.createSourceFile('index.ts', '');
   for (const group of groups) {
     const members = models.filter((m) => m.group === group);
@@ -147,6 +149,7 @@ export function generate(root: string): GeneratedOutput {
     if (types.length > 0) index.addExportDeclaration({ isTypeOnly: true, moduleSpecifier: `./commands/${group}.js`, namedExports: types });
   }
   index.addExportDeclaration({ moduleSpecifier: './methods.js', namedExports: ['GoCacheCommands'] });
+  index.addExportDeclaration({ moduleSpecifier: './chain.js', namedExports: ['GoCacheChain'] });
   index.addVariableStatement({
     isExported: true,
     declarationKind: 'const' as never,
@@ -158,6 +161,42 @@ export function generate(root: string): GeneratedOutput {
   files.set('generated/REFERENCE.md', emitReference(models, header(['spec/**/*.yaml'])));
 
   return { models, files };
+}
+
+/**
+ * generated/chain.ts: the same methods for pipelines and transactions. Each call queues its command
+ * and returns the chain typed with one more tuple element: a flat tuple growing by one per call,
+ * no recursive types, so long chains stay cheap to type-check.
+ */
+function emitChainFile(project: Project, models: CommandModel[], sorted: CommandModel[], perGroup: Record<string, string[]>, replyTypes: string[]): string {
+  const file = project.createSourceFile('chain.ts', '');
+  const cls = file.addClass({
+    name: 'GoCacheChain',
+    isExported: true,
+    isAbstract: true,
+    typeParameters: [
+      { name: 'S', constraint: 'string | Buffer' },
+      { name: 'R', constraint: 'unknown[]' },
+      { name: 'K', constraint: 'keyof ChainKinds<S, R>' },
+    ],
+    docs: ['Every command of the spec, queued on a pipeline or transaction (`K`) whose replies so far are typed `R`.'],
+  });
+  cls.addProperty({ name: 'target', isAbstract: true, isReadonly: true, scope: 'protected' as never, type: 'ServerKind' });
+  // Typed never: they return the chain itself, whose type each method's own signature states.
+  const abstractMethod = (name: string, parameters: Array<{ name: string; type: string }>) =>
+    cls.addMethod({ name, isAbstract: true, scope: 'protected' as never, parameters, returnType: 'never' });
+  abstractMethod('add', [{ name: 'info', type: 'CommandInfo' }, { name: 'args', type: 'CommandArg[]' }, { name: 'decode', type: 'Decoder' }]);
+  abstractMethod('addSplit', [{ name: 'info', type: 'CommandInfo' }, { name: 'argLists', type: 'CommandArg[][]' }, { name: 'decode', type: 'Decoder' }, { name: 'combine', type: "'sum'" }]);
+  abstractMethod('fail', [{ name: 'error', type: 'unknown' }]);
+  for (const model of sorted) if (!model.core) emitMethods(cls, model, 'chain');
+  addImports(file, {
+    '../../src/types.js': RUNTIME['../../src/types.js']!,
+    '../../src/pipeline.js': ['ChainKinds'],
+    ...perGroup,
+    '../../src/reply-parsers.js': [...new Set(replyTypes)].sort(),
+  });
+  fixRelativeRuntime(file);
+  return print(file, models.map((m) => m.file).sort());
 }
 
 function decoderNames(model: CommandModel): string[] {

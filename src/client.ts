@@ -4,7 +4,9 @@
 import { GoCacheCommands } from '../generated/methods.js';
 import { Connection } from './connection.js';
 import { GoCacheArgumentError, GoCacheCommandError, GoCacheConnectionError, GoCacheProtocolError } from './errors.js';
-import type { CommandArg, CommandInfo, Decoder, RespValue, ServerKind } from './types.js';
+import { Multi, Pipeline, GoCacheWatchError } from './pipeline.js';
+import type { CommandArg, CommandInfo, Decoder, RedisKey, RespValue, ServerKind } from './types.js';
+import { watchArgs, WATCH } from '../generated/commands/transactions.js';
 
 /** GoCache's own port (its config's default); GoCache's Python client wrongly defaulted to 6379. */
 export const DEFAULT_PORT = 7000;
@@ -116,6 +118,26 @@ abstract class CommandsOverConnection<S extends string | Buffer> extends GoCache
   }
 
   /**
+   * Queues commands to send in one write; `exec()` resolves to their replies as a typed tuple.
+   * ```ts
+   * const [ok, value, n] = await client.pipeline().set('a', '1').get('a').incr('n').exec();
+   * ```
+   * A chain built in a loop keeps its starting type: give it, e.g. `client.pipeline<Array<string | null>>()`.
+   */
+  pipeline<R extends unknown[] = []>(): Pipeline<S, R> {
+    return new Pipeline<S, R>(this.connection, this.target, this.buffers_);
+  }
+
+  /**
+   * A transaction: MULTI, the queued commands and EXEC go out in one write; `exec()` resolves to the
+   * typed replies. On GoCache, commands it refuses inside MULTI (PUBLISH, CLUSTER) and DBSIZE (which
+   * deadlocks it there) are rejected before anything is sent.
+   */
+  multi<R extends unknown[] = []>(): Multi<S, R> {
+    return new Multi<S, R>(this.connection, this.target, this.buffers_);
+  }
+
+  /**
    * Sends any command, for what the spec does not cover yet. The name is upper-cased (GoCache only
    * knows upper-case names); the reply comes back raw: strings, numbers, arrays, null, and server
    * errors as rejections.
@@ -192,6 +214,42 @@ export class GoCacheClient extends CommandsOverConnection<string> {
       if (clientName !== undefined) await run(['CLIENT', 'SETNAME', clientName]);
     }
     if (database !== undefined && database !== 0) await run(['SELECT', database]);
+  }
+
+  /**
+   * An optimistic transaction (Redis): on a connection of its own, WATCHes `keys`, lets `build` read
+   * with that connection's client and return a transaction, and runs it; when a watched key changed
+   * meanwhile (EXEC answers null) it starts over, up to `retries` times, then rejects with
+   * GoCacheWatchError.
+   * ```ts
+   * const [balance] = await client.watch(['balance'], async (tx) => {
+   *   const now = Number(await tx.get('balance'));
+   *   return tx.multi().set('balance', String(now - 10)).get('balance');
+   * });
+   * ```
+   */
+  async watch<R extends unknown[]>(keys: readonly RedisKey[], build: (tx: GoCacheClient) => Promise<Multi<string, R>> | Multi<string, R>, options: { retries?: number } = {}): Promise<R> {
+    const retries = options.retries ?? 10;
+    const args = watchArgs(this.target, keys);
+    const isolated = await GoCacheClient.connect(this.options);
+    try {
+      for (let attempt = 0; ; attempt++) {
+        await isolated.connection.send(WATCH.name, args, rawReply);
+        const multi = await build(isolated);
+        if (!(multi instanceof Multi) || multi['connection'] !== isolated.connection) {
+          await isolated.connection.send('UNWATCH', ['UNWATCH'], rawReply);
+          throw new GoCacheArgumentError('watch(): build must return a transaction made with the client it was given (tx.multi())');
+        }
+        multi.watched = true;
+        try {
+          return await multi.exec();
+        } catch (error) {
+          if (!(error instanceof GoCacheWatchError) || attempt >= retries) throw error;
+        }
+      }
+    } finally {
+      await isolated.close();
+    }
   }
 
   /** True until `close()` or a lost connection. */

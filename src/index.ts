@@ -5,3 +5,4 @@ export { GoCacheError, GoCacheConnectionError, GoCacheCommandError, GoCacheProto
 export type { RedisKey, RedisString, RedisValue, PairsInput, ServerKind, CommandArg, RespValue, CommandInfo } from './types.js';
 export type { ClusterNode, ClientInfo, InfoSections, InfoValue } from './reply-parsers.js';
 export * from '../generated/index.js';
+export { Pipeline, Multi, GoCachePipelineError, GoCacheWatchError, type Settled, type SettledTuple, type ChainKinds } from './pipeline.js';

@@ -126,9 +126,18 @@ export function methodDoc(model: CommandModel): string {
   return lines.join('\n');
 }
 
-export function emitMethods(cls: ClassDeclaration, model: CommandModel): void {
+/**
+ * How the emitted method hands its command over: the client executes it and returns a promise; a
+ * chain (pipeline, transaction) queues it and returns itself, typed with one more tuple element.
+ */
+export type MethodMode = 'client' | 'chain';
+
+const wrapReturn = (mode: MethodMode, type: string) => (mode === 'client' ? `Promise<${type}>` : `ChainKinds<S, [...R, ${type}]>[K]`);
+
+export function emitMethods(cls: ClassDeclaration, model: CommandModel, mode: MethodMode = 'client'): void {
   const sigs = signatures(model);
   const C = infoName(model);
+  const [execute, executeSplit] = mode === 'client' ? ['execute', 'executeSplit'] : ['add', 'addSplit'];
   const callArgs = ['this.target', ...model.positionals.filter((p) => p.type !== 'count').map((p) => p.name), ...(model.optionsTypeName ? ['options'] : [])].join(', ');
   const decode =
     model.reply.kind !== 'conditional'
@@ -143,36 +152,38 @@ export function emitMethods(cls: ClassDeclaration, model: CommandModel): void {
     const others = callArgs.replace(variadic.name, '[item]');
     statements.push(
       `if (this.target === 'gocache' && ${variadic.name}.length > 1) {`,
-      `  return this.executeSplit(${C}, ${variadic.name}.map((item) => ${builderName(model)}(${others})), ${decode}, '${model.gocache.split}');`,
+      `  return this.${executeSplit}(${C}, ${variadic.name}.map((item) => ${builderName(model)}(${others})), ${decode}, '${model.gocache.split}');`,
       '}',
     );
   }
-  statements.push(`return this.execute(${C}, ${builderName(model)}(${callArgs}), ${decode});`);
-  // A bad argument rejects the returned promise rather than throwing, like every other failure.
-  const body = ['try {', ...statements.map((s) => `  ${s}`), '} catch (error) {', '  return Promise.reject(error);', '}'].join('\n');
+  statements.push(`return this.${execute}(${C}, ${builderName(model)}(${callArgs}), ${decode});`);
+  // A bad argument rejects the returned promise (a chain: its exec()) rather than throwing, like every other failure.
+  const onError = mode === 'client' ? 'return Promise.reject(error);' : 'return this.fail(error);';
+  const body = ['try {', ...statements.map((s) => `  ${s}`), '} catch (error) {', `  ${onError}`, '}'].join('\n');
+  const docs = mode === 'client' ? methodDoc(model) : `Queues \`${model.command}\`: ${model.summary}\n\nSee {@link GoCacheCommands.${model.method}}; its reply takes the next place in the result tuple.`;
 
   const overloads: OptionalKind<MethodDeclarationOverloadStructure>[] =
-    sigs.length > 1 ? sigs.map((sig) => ({ parameters: sig.parameters, returnType: `Promise<${sig.returns}>`, docs: [methodDoc(model)] })) : [];
+    sigs.length > 1 ? sigs.map((sig) => ({ parameters: sig.parameters, returnType: wrapReturn(mode, sig.returns), docs: [docs] })) : [];
   cls.addMethod({
     name: model.method,
     scope: Scope.Public,
-    docs: sigs.length > 1 ? [] : [methodDoc(model)],
+    docs: sigs.length > 1 ? [] : [docs],
     overloads,
     parameters: implementation.parameters,
-    returnType: `Promise<${implementation.returns}>`,
+    returnType: wrapReturn(mode, implementation.returns),
     statements: [body],
   });
 
-  if (model.iterator) emitIterator(cls, model, implementation);
+  if (model.iterator && mode === 'client') emitIterator(cls, model, implementation);
 
   for (const alias of model.aliases) {
     const call = implementation.parameters.map((p) => (p.isRestParameter ? `...${p.name}` : p.name)).join(', ');
     cls.addMethod({
       name: alias,
       scope: Scope.Public,
-      docs: [`Alias of {@link GoCacheCommands.${model.method}}.\n\n${methodDoc(model)}`],
+      docs: [`Alias of {@link GoCacheCommands.${model.method}}.\n\n${docs}`],
       parameters: implementation.parameters,
-      returnType: `Promise<${implementation.returns}>`,
+      returnType: wrapReturn(mode, implementation.returns),
       statements: [`return this.${model.method}(${call});`],
     });
   }

@@ -1,0 +1,178 @@
+/**
+ * Explicit pipelines and transactions. Both queue typed commands (generated/chain.ts) and send them
+ * in one write on `exec()`; a transaction wraps them in MULTI ... EXEC. A command's error does not
+ * lose the other results: `exec()` rejects with a GoCachePipelineError that carries every result,
+ * and `execSettled()` resolves to each result's outcome.
+ */
+import { GoCacheChain } from '../generated/chain.js';
+import type { Connection } from './connection.js';
+import { literal } from './decoders.js';
+import { GoCacheArgumentError, GoCacheCommandError, GoCacheError, GoCacheProtocolError } from './errors.js';
+import type { CommandArg, CommandInfo, Decoder, RespValue, ServerKind } from './types.js';
+
+/** The chain types, by kind: a method of `GoCacheChain<S, R, K>` returns `ChainKinds<S, [...R, T]>[K]`. */
+export interface ChainKinds<S extends string | Buffer, R extends unknown[]> {
+  pipeline: Pipeline<S, R>;
+  multi: Multi<S, R>;
+}
+
+/** One result of execSettled(). */
+export type Settled<T> = { ok: true; value: T } | { ok: false; error: GoCacheError };
+/** execSettled()'s tuple: each element's outcome, in order. */
+export type SettledTuple<R extends unknown[]> = { [I in keyof R]: Settled<R[I]> };
+
+/** Some commands of a pipeline or transaction failed; `results` holds every outcome, in order. */
+export class GoCachePipelineError<R extends unknown[] = unknown[]> extends GoCacheError {
+  constructor(
+    readonly results: SettledTuple<R>,
+    readonly errors: Array<{ index: number; error: GoCacheError }>,
+  ) {
+    const first = errors[0]!;
+    super(`${errors.length} of ${results.length} commands failed; the first, #${first.index}: ${first.error.message}`, { cause: first.error });
+  }
+}
+
+/** A watched key changed before EXEC, so the server discarded the transaction (EXEC answered null). */
+export class GoCacheWatchError extends GoCacheError {}
+
+interface Queued {
+  info: CommandInfo;
+  /** Several commands for one result (GoCache's single-key DEL), combined by `combine`. */
+  argLists: CommandArg[][];
+  decode: Decoder;
+  combine?: 'sum';
+}
+
+const isGoCacheError = (error: unknown): error is GoCacheError => error instanceof GoCacheError;
+const asGoCacheError = (error: unknown): GoCacheError =>
+  isGoCacheError(error) ? error : new GoCacheProtocolError(String(error), { cause: error });
+
+abstract class Chain<S extends string | Buffer, R extends unknown[], K extends keyof ChainKinds<S, R>> extends GoCacheChain<S, R, K> {
+  protected readonly queued: Queued[] = [];
+  private buildError: unknown;
+
+  constructor(
+    protected readonly connection: Connection,
+    protected override readonly target: ServerKind,
+    protected readonly buffers: boolean,
+  ) {
+    super();
+  }
+
+  /** How many commands are queued. */
+  get length(): number {
+    return this.queued.length;
+  }
+
+  protected override add(info: CommandInfo, args: CommandArg[], decode: Decoder): never {
+    this.queued.push({ info, argLists: [args], decode });
+    return this as never;
+  }
+
+  protected override addSplit(info: CommandInfo, argLists: CommandArg[][], decode: Decoder, combine: 'sum'): never {
+    this.queued.push({ info, argLists, decode, combine });
+    return this as never;
+  }
+
+  /** A bad argument: remembered, and exec() rejects with it before anything is sent. */
+  protected override fail(error: unknown): never {
+    this.buildError ??= error;
+    return this as never;
+  }
+
+  protected checkBuilt(): void {
+    if (this.buildError !== undefined) throw this.buildError;
+  }
+
+  /** Sends everything and resolves to the replies in order; rejects with GoCachePipelineError if any failed. */
+  async exec(): Promise<R> {
+    const results = await this.execSettled();
+    const errors = results.flatMap((result, index) => (result.ok ? [] : [{ index, error: result.error }]));
+    if (errors.length > 0) throw new GoCachePipelineError<R>(results, errors);
+    return results.map((result) => (result as { value: unknown }).value) as R;
+  }
+
+  /** Sends everything and resolves to each reply's outcome, in order; rejects only when nothing could run. */
+  abstract execSettled(): Promise<SettledTuple<R>>;
+}
+
+/** Commands sent together in one write, each answered on its own (no atomicity): `client.pipeline()`. */
+export class Pipeline<S extends string | Buffer, R extends unknown[] = []> extends Chain<S, R, 'pipeline'> {
+  async execSettled(): Promise<SettledTuple<R>> {
+    this.checkBuilt();
+    // Every send happens in this one synchronous loop, so the whole pipeline leaves in one write.
+    const replies = this.queued.map(async (command): Promise<Settled<unknown>> => {
+      try {
+        const values = await Promise.all(command.argLists.map((args) => this.connection.send<unknown>(command.info.name, args, command.decode, this.buffers)));
+        return { ok: true, value: command.combine === 'sum' ? (values as number[]).reduce((a, b) => a + b, 0) : values[0] };
+      } catch (error) {
+        return { ok: false, error: asGoCacheError(error) };
+      }
+    });
+    return (await Promise.all(replies)) as SettledTuple<R>;
+  }
+}
+
+const queuedReply = literal('QUEUED');
+const okReply = literal('OK');
+const rawReply: Decoder = (reply) => reply;
+
+/**
+ * A transaction: MULTI, the queued commands, EXEC, in one write: `client.multi()`. A command that
+ * fails at run time does not stop the others (Redis's semantics); one refused while queueing
+ * makes the server discard the whole transaction (`EXECABORT`).
+ */
+export class Multi<S extends string | Buffer, R extends unknown[] = []> extends Chain<S, R, 'multi'> {
+  /** Set by a watched transaction: GoCacheWatchError when EXEC answers null. */
+  watched = false;
+
+  private checkAllowed(): void {
+    for (const command of this.queued) {
+      if (command.info.flags.includes('no-multi')) throw new GoCacheArgumentError(`${command.info.name} cannot be used in a transaction`);
+      if (this.target === 'gocache' && !command.info.gocacheInMulti) {
+        throw new GoCacheArgumentError(
+          command.info.name === 'DBSIZE'
+            ? 'DBSIZE inside MULTI deadlocks GoCache, so it is never sent there; call dbsize() outside the transaction'
+            : `GoCache does not allow ${command.info.name} inside a transaction`,
+        );
+      }
+      if (command.argLists.length !== 1) throw new GoCacheArgumentError(`${command.info.name} of several keys is several commands on GoCache, which a transaction cannot hold; send one key per call`);
+    }
+  }
+
+  async execSettled(): Promise<SettledTuple<R>> {
+    this.checkBuilt();
+    this.checkAllowed();
+    const send = <T>(name: string, args: CommandArg[], decode: Decoder) => this.connection.send<T>(name, args, decode, this.buffers);
+    // All sends happen synchronously, so nothing else on this connection lands inside the transaction.
+    const multi = send<string>('MULTI', ['MULTI'], okReply);
+    const queued = this.queued.map((command) => send<string>(command.info.name, command.argLists[0]!, queuedReply).then(() => undefined, asGoCacheError));
+    const exec = send<RespValue>('EXEC', ['EXEC'], rawReply);
+    const [, queueErrors, replies] = await Promise.all([multi, Promise.all(queued), exec.catch((error: unknown) => error)]);
+
+    if (replies instanceof GoCacheCommandError && replies.code === 'EXECABORT') {
+      const reasons = queueErrors.flatMap((error, index) => (error ? [`#${index} ${this.queued[index]!.info.name}: ${error.message}`] : []));
+      replies.message = `${replies.message}${reasons.length > 0 ? ` (${reasons.join('; ')})` : ''}`;
+      throw replies;
+    }
+    if (replies instanceof Error) throw replies;
+    if (replies === null) {
+      if (this.watched) throw new GoCacheWatchError('A watched key changed: the transaction was not executed');
+      throw new GoCacheProtocolError('EXEC answered null without WATCH');
+    }
+    if (!Array.isArray(replies) || replies.length !== this.queued.length) {
+      throw new GoCacheProtocolError(`EXEC answered ${Array.isArray(replies) ? `${replies.length} replies` : typeof replies} for ${this.queued.length} queued commands`);
+    }
+    return replies.map((reply, index): Settled<unknown> => {
+      if (reply instanceof GoCacheCommandError) {
+        reply.command = this.queued[index]!.info.name;
+        return { ok: false, error: reply };
+      }
+      try {
+        return { ok: true, value: this.queued[index]!.decode(reply) };
+      } catch (error) {
+        return { ok: false, error: asGoCacheError(error) };
+      }
+    }) as SettledTuple<R>;
+  }
+}
