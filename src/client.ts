@@ -5,7 +5,8 @@ import { GoCacheCommands } from '../generated/methods.js';
 import { Connection } from './connection.js';
 import { GoCacheArgumentError, GoCacheCommandError, GoCacheConnectionError, GoCacheProtocolError } from './errors.js';
 import { Multi, Pipeline, GoCacheWatchError } from './pipeline.js';
-import type { CommandArg, CommandInfo, Decoder, RedisKey, RespValue, ServerKind } from './types.js';
+import type { CommandArg, CommandInfo, Decoder, RedisKey, RedisValue, RespValue, ServerKind } from './types.js';
+import { createHash } from 'node:crypto';
 import { watchArgs, WATCH } from '../generated/commands/transactions.js';
 
 /** GoCache's own port (its config's default); GoCache's Python client wrongly defaulted to 6379. */
@@ -102,6 +103,18 @@ function resolveOptions(input: ClientOptions | string = {}): ResolvedOptions {
   return resolved;
 }
 
+const scriptShas = new Map<string, string>();
+
+/** The SHA1 Redis names a script by; remembered, since a script is usually run many times. */
+function scriptSha1(script: string): string {
+  let sha = scriptShas.get(script);
+  if (sha === undefined) {
+    sha = createHash('sha1').update(script).digest('hex');
+    if (scriptShas.size < 1000) scriptShas.set(script, sha);
+  }
+  return sha;
+}
+
 /** The commands, with bulk strings decoded as `S`; shared by the client and its buffers view. */
 abstract class CommandsOverConnection<S extends string | Buffer> extends GoCacheCommands<S> {
   protected abstract readonly connection: Connection;
@@ -135,6 +148,20 @@ abstract class CommandsOverConnection<S extends string | Buffer> extends GoCache
    */
   multi<R extends unknown[] = []>(): Multi<S, R> {
     return new Multi<S, R>(this.connection, this.target, this.buffers_);
+  }
+
+  /**
+   * Runs a Lua script by its SHA1 (EVALSHA), so the script text crosses the network once; when the
+   * server does not hold it yet (NOSCRIPT, e.g. after a restart or SCRIPT FLUSH) it is sent with
+   * EVAL, which also caches it. Redis only.
+   */
+  async runScript(script: string, keys: readonly RedisKey[] = [], args: readonly RedisValue[] = []): Promise<RespValue> {
+    try {
+      return await this.evalsha(scriptSha1(script), keys, ...args);
+    } catch (error) {
+      if (error instanceof GoCacheCommandError && error.code === 'NOSCRIPT') return this.eval(script, keys, ...args);
+      throw error;
+    }
   }
 
   /**
