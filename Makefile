@@ -10,6 +10,8 @@ help:
 	@echo "make test             set up, then check-generated, typecheck and every test"
 	@echo "make generate         regenerate generated/ from spec/"
 	@echo "make check            everything CI runs"
+	@echo "make bench            benchmarks against ioredis and node-redis (ratios)"
+	@echo "make spec-drift       compare spec/ with the server's COMMAND DOCS"
 
 $(NODE_MODULES): package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -50,3 +52,7 @@ demo: setup
 # Compares every spec with the server's own COMMAND DOCS / COMMAND INFO (starts its own redis-server).
 spec-drift: setup
 	npx tsx tools/spec-drift.ts
+
+# Our client against ioredis and node-redis on one local redis-server; prints ratios (not run by tests).
+bench: setup
+	npx tsx bench/run.ts

@@ -257,6 +257,7 @@ export class GoCacheClient extends CommandsOverConnection<string> {
    */
   async watch<R extends unknown[]>(keys: readonly RedisKey[], build: (tx: GoCacheClient) => Promise<Multi<string, R>> | Multi<string, R>, options: { retries?: number } = {}): Promise<R> {
     const retries = options.retries ?? 10;
+    if (!Number.isSafeInteger(retries) || retries < 0) throw new GoCacheArgumentError(`watch(): retries must be a non-negative integer, got ${String(retries)}`);
     const args = watchArgs(this.target, keys);
     const isolated = await GoCacheClient.connect(this.options);
     try {

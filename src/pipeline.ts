@@ -160,19 +160,29 @@ export class Multi<S extends string | Buffer, R extends unknown[] = []> extends 
       if (this.watched) throw new GoCacheWatchError('A watched key changed: the transaction was not executed');
       throw new GoCacheProtocolError('EXEC answered null without WATCH');
     }
-    if (!Array.isArray(replies) || replies.length !== this.queued.length) {
-      throw new GoCacheProtocolError(`EXEC answered ${Array.isArray(replies) ? `${replies.length} replies` : typeof replies} for ${this.queued.length} queued commands`);
+    // A command refused while queueing without aborting the transaction (GoCache refuses PUBLISH
+    // or CLUSTER there and still runs the rest) has no reply in EXEC's array: it keeps its own error.
+    const ran = queueErrors.flatMap((error, index) => (error ? [] : [index]));
+    if (!Array.isArray(replies) || replies.length !== ran.length) {
+      throw new GoCacheProtocolError(`EXEC answered ${Array.isArray(replies) ? `${replies.length} replies` : typeof replies} for ${ran.length} queued commands`);
     }
-    return replies.map((reply, index): Settled<unknown> => {
-      if (reply instanceof GoCacheCommandError) {
-        reply.command = this.queued[index]!.info.name;
-        return { ok: false, error: reply };
-      }
-      try {
-        return { ok: true, value: this.queued[index]!.decode(reply) };
-      } catch (error) {
-        return { ok: false, error: asGoCacheError(error) };
-      }
-    }) as SettledTuple<R>;
+    const results: Array<Settled<unknown>> = queueErrors.map((error) => ({ ok: false, error: error! }));
+    replies.forEach((reply, position) => {
+      const index = ran[position]!;
+      results[index] = this.settle(index, reply);
+    });
+    return results as SettledTuple<R>;
+  }
+
+  private settle(index: number, reply: RespValue): Settled<unknown> {
+    if (reply instanceof GoCacheCommandError) {
+      reply.command = this.queued[index]!.info.name;
+      return { ok: false, error: reply };
+    }
+    try {
+      return { ok: true, value: this.queued[index]!.decode(reply) };
+    } catch (error) {
+      return { ok: false, error: asGoCacheError(error) };
+    }
   }
 }

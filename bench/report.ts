@@ -1,0 +1,257 @@
+/** Tables and the issue's targets (met / not met), from the raw results. */
+import type { CompileResult } from './compile-time.js';
+import type { MemoryResult } from './memory.js';
+import type { ParserResult, ParserWorkloadResult } from './parser.js';
+import type { ContestantResult, ScenarioResult } from './scenarios.js';
+import { formatBytes, formatPercent, formatRate, formatRatio, median, spread, table } from './util.js';
+
+export interface Target {
+  name: string;
+  requirement: string;
+  measured: string;
+  /** undefined: could not be measured (yet). */
+  met: boolean | undefined;
+}
+
+export interface AllResults {
+  quick: boolean;
+  node: string;
+  redisVersion: string;
+  startedAt: string;
+  seconds?: number;
+  oursHasPipeline?: boolean;
+  checks: string[];
+  scenarios: ScenarioResult[];
+  parser?: ParserResult;
+  memory?: MemoryResult;
+  compile?: CompileResult;
+}
+
+const row = (result: ScenarioResult, id: string): ContestantResult | undefined => result.rows.find((r) => r.id === id);
+
+function bestPeer(result: ScenarioResult): ContestantResult | undefined {
+  let best: ContestantResult | undefined;
+  for (const r of result.rows) if (r.role === 'peer' && (best === undefined || r.median > best.median)) best = r;
+  return best;
+}
+
+/** ours / peer per round (the same round ran both back to back): min..max. */
+function pairedRange(ours: ContestantResult, peer: ContestantResult): string {
+  const ratios = ours.samples.map((s, i) => s / (peer.samples[i] ?? NaN));
+  return `per-round ${Math.min(...ratios).toFixed(2)}..${Math.max(...ratios).toFixed(2)}`;
+}
+
+export function scenarioTable(result: ScenarioResult): string {
+  const ours = row(result, 'ours');
+  const ceiling = row(result, 'redis-benchmark');
+  const lines: string[] = [];
+  lines.push(`### ${result.title}`);
+  lines.push(`${result.shape}; median of ${result.rounds} interleaved rounds (ops per run sized per client to ~the same duration).`);
+  if (result.ceilingCommand) lines.push(`Ceiling: \`${result.ceilingCommand}\` against the same server.`);
+  lines.push('');
+  const rows = result.rows.map((r) => [
+    r.label + (r.role === 'extra' ? ' *' : ''),
+    formatRate(r.median),
+    ours ? formatRatio(r.median / ours.median) : 'n/a',
+    `±${(spread(r.samples) * 50).toFixed(0)}%`,
+    r.ops.toLocaleString('en-US'),
+    ceiling && r.id !== 'redis-benchmark' ? formatPercent(r.median / ceiling.median) : r.id === 'redis-benchmark' ? '100%' : 'n/a',
+  ]);
+  lines.push(table(['client', 'median ops/s', 'vs ours', 'spread', 'ops/run', '% of ceiling'], rows));
+  const best = bestPeer(result);
+  if (ours && best) lines.push('', `ours / best peer (${best.label}) = **${formatRatio(ours.median / best.median)}** (${pairedRange(ours, best)})`);
+  if (result.rows.some((r) => r.role === 'extra')) lines.push('`*` not a peer for the targets (shown for comparison).');
+  return lines.join('\n');
+}
+
+function parserTable(workload: ParserWorkloadResult): string {
+  const ours = workload.rows.find((r) => r.id === 'ours')!;
+  const arrays = workload.values !== workload.replies;
+  const rows = workload.rows.map((r) => [
+    r.label,
+    formatRate(r.repliesPerSecond),
+    ...(arrays ? [formatRate(r.valuesPerSecond)] : []),
+    r.mibPerSecond.toFixed(0),
+    formatRatio(ours.repliesPerSecond / r.repliesPerSecond),
+    `±${(spread(r.samples) * 50).toFixed(0)}%`,
+  ]);
+  return [
+    `#### ${workload.label}: ${workload.replies.toLocaleString('en-US')} replies, ${formatBytes(workload.bytes)}, x${workload.reps} per run`,
+    '',
+    table(['decoder', 'replies/s', ...(arrays ? ['elements/s'] : []), 'MiB/s', 'ours(strings) / this', 'spread'], rows),
+  ].join('\n');
+}
+
+function parserRatio(workload: ParserWorkloadResult, a: string, b: string): number {
+  const x = workload.rows.find((r) => r.id === a);
+  const y = workload.rows.find((r) => r.id === b);
+  return x && y ? x.repliesPerSecond / y.repliesPerSecond : NaN;
+}
+
+export function renderReport(results: AllResults): { text: string; targets: Target[] } {
+  const out: string[] = [];
+  const targets: Target[] = [];
+  out.push(`## gocache benchmarks${results.quick ? ' (--quick: fewer rounds and ops, indicative only)' : ''}`);
+  out.push('');
+  out.push(`Node ${results.node}, redis-server ${results.redisVersion}, ${results.startedAt}. Shared, noisy 2-core machine: read the ratios, not the absolute numbers.`);
+  for (const check of results.checks) out.push(`- ${check}`);
+
+  // Socket scenarios.
+  for (const scenario of results.scenarios) {
+    out.push('', scenarioTable(scenario));
+  }
+  const scenario = (id: string): ScenarioResult | undefined => results.scenarios.find((s) => s.id === id);
+  const vsBest = (id: string, name: string, min: number): void => {
+    const s = scenario(id);
+    const ours = s && row(s, 'ours');
+    const best = s && bestPeer(s);
+    if (!s || !ours || !best) return;
+    const ratio = ours.median / best.median;
+    targets.push({ name, requirement: `≥ ${min.toFixed(1)}x best peer`, measured: `${formatRatio(ratio)} vs ${best.label} (${pairedRange(ours, best)})`, met: ratio >= min });
+  };
+  vsBest('sequential', 'Sequential SET/GET', 1.0);
+  vsBest('inflight-100', '100 in flight', 1.3);
+  vsBest('inflight-1000', '1,000 in flight', 1.3);
+  const pipelines = scenario('pipeline-1000');
+  if (pipelines) {
+    const ours = row(pipelines, 'ours');
+    const nodeRedis = row(pipelines, 'node-redis-execAsPipeline');
+    if (ours && nodeRedis) {
+      const ratio = ours.median / nodeRedis.median;
+      targets.push({
+        name: 'Explicit pipelines of 1,000',
+        requirement: '≥ 1.3x node-redis execAsPipeline',
+        measured: `${formatRatio(ratio)} (${ours.label}; ${pairedRange(ours, nodeRedis)})`,
+        met: ratio >= 1.3,
+      });
+    }
+  }
+  vsBest('get-1mib', '1 MiB values', 1.3);
+  const in100 = scenario('inflight-100');
+  const timeoutNote = ((): string | undefined => {
+    const ours = in100 && row(in100, 'ours');
+    const timed = in100 && row(in100, 'ours-timeout');
+    const nr = in100 && row(in100, 'node-redis');
+    const nr0 = in100 && row(in100, 'node-redis-t0');
+    if (!ours || !timed) return undefined;
+    const peer = nr && nr0 ? `; node-redis's per-command 5 s timeout: default / { timeout: 0 } = ${formatRatio(nr.median / nr0.median)}` : '';
+    return `commandTimeout: 5000 at 100 in flight: ours with / without = ${formatRatio(timed.median / ours.median)} (${pairedRange(timed, ours)})${peer}`;
+  })();
+  if (timeoutNote) out.push('', `**Timeouts.** ${timeoutNote}.`);
+
+  // Parser.
+  if (results.parser) {
+    const p = results.parser;
+    out.push('', `### Parser alone (same buffers, ${p.chunkSize / 1024} KiB chunks, median of ${p.rounds} interleaved rounds)`);
+    out.push("ioredis 6 ships its own decoder (built/resp/decoder.js, node-redis's compiled with WeakMap private fields); ioredis feeds it a mapping that returns Buffers and converts to strings later.");
+    for (const workload of p.workloads) out.push('', parserTable(workload));
+    out.push('', `#### Linearity: 64 MiB of bulk strings per run, as 64 x 1 MiB, 8 x 8 MiB and 1 x 64 MiB (MiB/s; slowdown = time per byte at 64 MiB / at 1 MiB)`);
+    out.push('', table(['decoder', ...p.linearity.sizes, 'slowdown'], p.linearity.rows.map((r) => [r.label, ...p.linearity.sizes.map((s) => (r.mibPerSecond[s] ?? NaN).toFixed(0)), formatRatio(r.slowdown)])));
+    for (const id of ['bulk16', 'integers', 'arrays', 'ok']) {
+      const w = p.workloads.find((x) => x.id === id);
+      if (!w) continue;
+      const vsRedisParser = parserRatio(w, 'ours', 'redis-parser');
+      targets.push({ name: `Parser ${w.label} vs redis-parser`, requirement: id === 'ok' ? '(no target; shown)' : '≥ 1.0x', measured: formatRatio(vsRedisParser), met: id === 'ok' ? undefined : vsRedisParser >= 1.0 });
+      // Like for like: strings vs strings, Buffers vs Buffers (the mapping ioredis really uses).
+      const strings = parserRatio(w, 'ours', 'ioredis-strings');
+      const buffers = parserRatio(w, 'ours-buffers', 'ioredis');
+      const worst = Math.min(strings, buffers);
+      targets.push({
+        name: `Parser ${w.label} vs ioredis 6 decoder`,
+        requirement: id === 'ok' ? '(no target; shown)' : '≥ 3x, like for like',
+        measured: `${formatRatio(buffers)} Buffers/Buffers (as ioredis runs it), ${formatRatio(strings)} strings/strings; ours strings / ioredis Buffers ${formatRatio(parserRatio(w, 'ours', 'ioredis'))}`,
+        met: id === 'ok' ? undefined : worst >= 3,
+      });
+    }
+    const linear = p.linearity.rows.filter((r) => r.id.startsWith('ours'));
+    const peers = p.linearity.rows.filter((r) => !r.id.startsWith('ours'));
+    targets.push({
+      name: 'Parser linear on large replies',
+      requirement: 'time per byte at 64 MiB ≤ 3x that at 1 MiB (quadratic would be ~64x)',
+      measured: `${linear.map((r) => `${r.label}: ${formatRatio(r.slowdown)}`).join(', ')} (peers ${formatRatio(median(peers.map((r) => r.slowdown)))} median)`,
+      met: linear.every((r) => r.slowdown <= 3),
+    });
+  }
+
+  // Memory.
+  if (results.memory) {
+    const m = results.memory;
+    out.push('', `### Memory: ${m.count.toLocaleString('en-US')} GETs (16 bytes) through one pipeline, each client in its own process (median of ${m.reps})`);
+    out.push('peak RSS = process.resourceUsage().maxRSS (includes Node + tsx, ~equal for all); growth = peak - RSS before the pipeline; allocated = JS heap bytes allocated during the pipeline (v8.GCProfiler); retained = heap after a full GC, minus before.');
+    const ioredis = m.rows.find((r) => r.client === 'ioredis');
+    out.push(
+      '',
+      table(
+        ['client', 'peak RSS', 'vs ioredis', 'RSS growth', 'peak heap growth', 'allocated / GET', 'GCs', 'GC pause', 'retained', 'time'],
+        m.rows.map((r) => [
+          r.label,
+          formatBytes(r.peakRss),
+          ioredis ? formatRatio(r.peakRss / ioredis.peakRss) : 'n/a',
+          formatBytes(r.rssGrowth),
+          formatBytes(r.peakHeapGrowth),
+          `${Math.round(r.allocatedPerGet)} B`,
+          String(r.gcCount),
+          `${r.gcPauseMs.toFixed(0)} ms`,
+          formatBytes(r.retained),
+          `${(r.seconds * 1000).toFixed(0)} ms`,
+        ]),
+      ),
+    );
+    const ours = m.rows.find((r) => r.client === 'ours');
+    if (ours && ioredis) {
+      const ratio = ours.peakRss / ioredis.peakRss;
+      targets.push({
+        name: 'Memory, 200k GETs in a pipeline',
+        requirement: '≤ 1.2x ioredis peak RSS',
+        measured: `${formatRatio(ratio)} peak RSS (growth ${formatRatio(ours.rssGrowth / ioredis.rssGrowth)}, allocated ${formatRatio(ours.allocatedPerGet / ioredis.allocatedPerGet)})`,
+        met: ratio <= 1.2,
+      });
+    }
+  }
+
+  // Compile time.
+  if (results.compile) {
+    const c = results.compile;
+    out.push('', '### Compile time: a consumer with a 50-command pipeline() chain and a 50-command multi() chain, vs without');
+    if (!c.available) {
+      out.push('', `Not measured: ${c.reason}. (fixtures: ${c.fixtureDir})`);
+      targets.push({ name: 'Compile time of 50-command chains', requirement: '≤ 1.5x', measured: c.reason.split('\n')[0]!, met: undefined });
+    } else {
+      out.push(`\`tsc --extendedDiagnostics --noEmit -p\` (TypeScript ${'7'} native), ${c.runs} alternating runs of each; check time = the fastest run (load only ever adds time), median in brackets; CPU = user+sys of tsc, median. Fixtures: ${c.fixtureDir}/.`);
+      const v = [c.withoutChains, c.withChains];
+      out.push(
+        '',
+        table(
+          ['consumer', 'check time', 'CPU', 'instantiations', 'types', 'memory'],
+          [
+            ['without chains', ...cells(v[0]!)],
+            ['with chains', ...cells(v[1]!)],
+            ['ratio', `${formatRatio(c.checkRatio)} (${formatRatio(c.withChains.checkMedianSeconds / c.withoutChains.checkMedianSeconds)})`, formatRatio(c.cpuRatio), formatRatio(c.instantiationRatio), formatRatio(c.withChains.types / c.withoutChains.types), formatRatio(c.withChains.memoryKiB / c.withoutChains.memoryKiB)],
+          ],
+        ),
+      );
+      const addedMs = (c.withChains.checkSeconds - c.withoutChains.checkSeconds) * 1000;
+      out.push('', `The two chains add ${addedMs.toFixed(0)} ms of check time (${(addedMs / 100).toFixed(2)} ms per chained command), ${(c.withChains.instantiations - c.withoutChains.instantiations).toLocaleString('en-US')} instantiations and ${(c.withChains.types - c.withoutChains.types).toLocaleString('en-US')} types.`);
+      targets.push({
+        name: 'Compile time of 50-command chains',
+        requirement: '≤ 1.5x check time',
+        measured: `${formatRatio(c.checkRatio)} check time, ${formatRatio(c.cpuRatio)} CPU, ${formatRatio(c.instantiationRatio)} instantiations`,
+        met: c.checkRatio <= 1.5,
+      });
+    }
+  }
+
+  out.push('', '### Targets', '');
+  out.push(table(['target', 'requirement', 'measured', 'status'], targets.map((t) => [t.name, t.requirement, t.measured, t.met === undefined ? (t.requirement.startsWith('(') ? '-' : 'n/a') : t.met ? 'met' : 'NOT MET'])));
+  return { text: out.join('\n'), targets };
+}
+
+function cells(v: { checkSeconds: number; checkMedianSeconds: number; cpuSeconds: number; instantiations: number; types: number; memoryKiB: number }): string[] {
+  return [
+    `${(v.checkSeconds * 1000).toFixed(0)} ms (${(v.checkMedianSeconds * 1000).toFixed(0)} ms)`,
+    `${(v.cpuSeconds * 1000).toFixed(0)} ms`,
+    v.instantiations.toLocaleString('en-US'),
+    v.types.toLocaleString('en-US'),
+    formatBytes(v.memoryKiB * 1024),
+  ];
+}

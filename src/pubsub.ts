@@ -1,0 +1,623 @@
+/**
+ * Pub/sub: a subscription on a connection of its own, read as an async iterable of typed messages.
+ *
+ * ```ts
+ * await using news = await openSubscription(options, 'channel', ['news']);
+ * for await (const { channel, message } of news) console.log(channel, message);
+ * ```
+ *
+ * Why a connection of its own: a connection in subscriber mode only accepts (P)SUBSCRIBE,
+ * (P)UNSUBSCRIBE, PING and QUIT, so the main client's connection is never switched.
+ *
+ * What the server sends is told apart by its shape, never by its position: GoCache writes pushed
+ * messages and command replies independently, so their relative order is not guaranteed.
+ * - `[message, channel, payload]` / `[pmessage, pattern, channel, payload]`: a message;
+ * - `[subscribe|psubscribe|unsubscribe|punsubscribe, name, count]`: one confirmation per name;
+ * - `+PONG` (GoCache, and Redis under RESP3) or `[pong, '']` (Redis in RESP2 subscriber mode): PING's answer;
+ * - an error reply: rejects the oldest operation still waiting.
+ * Under RESP3 the same arrays arrive as push frames; other pushes (client tracking, ...) are ignored.
+ *
+ * Messages are never lost between subscribing and iterating: everything that arrives on the socket is
+ * buffered from the first byte. The socket is always drained at once, whatever the consumer does
+ * (GoCache keeps only 100 messages per subscriber and drops the rest without notice); the client-side
+ * buffer holds at most `highWaterMark` messages (default 10,000) and, past that bound, drops the
+ * OLDEST buffered message and counts it in `dropped`. Oldest, because a consumer that fell behind is
+ * better served by recent messages than by stale ones, and because that is what a bounded ring of
+ * recent events does; the socket is never paused, so the server never drops on our behalf.
+ *
+ * Every wait is bounded (`replyTimeout`) or not made: unsubscribing always names the channels held
+ * (GoCache answers a bare UNSUBSCRIBE in random order, and not at all when nothing is held).
+ */
+import type { Socket } from 'node:net';
+import { authArgs, helloArgs, pingArgs } from '../generated/commands/connection.js';
+import { psubscribeArgs, punsubscribeArgs, subscribeArgs, unsubscribeArgs } from '../generated/commands/pubsub.js';
+import { GoCacheTimeoutError, openSocket } from './connection.js';
+import { GoCacheArgumentError, GoCacheCommandError, GoCacheConnectionError, GoCacheError, GoCacheProtocolError } from './errors.js';
+import { Queue } from './queue.js';
+import { encodeCommand, type CommandArg } from './resp/encoder.js';
+import { RespParser, type RespValue } from './resp/parser.js';
+import type { RedisString, ServerKind } from './types.js';
+
+/** A message published to a channel of a channel subscription. */
+export interface ChannelMessage<S extends string | Buffer = string> {
+  channel: S;
+  message: S;
+}
+
+/** A message published to a channel matching a pattern of a pattern subscription. */
+export interface PatternMessage<S extends string | Buffer = string> {
+  /** The subscribed pattern the channel matched. */
+  pattern: S;
+  channel: S;
+  message: S;
+}
+
+/** Any message a subscription yields. */
+export type PubSubMessage = ChannelMessage<string | Buffer> | PatternMessage<string | Buffer>;
+
+/** `channel`: SUBSCRIBE / UNSUBSCRIBE. `pattern`: PSUBSCRIBE / PUNSUBSCRIBE (Redis only). */
+export type SubscriptionKind = 'channel' | 'pattern';
+
+/** The message type of a subscription of kind `K` whose strings are `S`. */
+export type MessageOf<K extends SubscriptionKind, S extends string | Buffer = string> = K extends 'pattern' ? PatternMessage<S> : ChannelMessage<S>;
+
+/** Where and how to connect: the client's resolved options fit as they are. */
+export interface SubscriptionConnectOptions {
+  host: string;
+  port: number;
+  /** Milliseconds to wait for the TCP connection. */
+  connectTimeout: number;
+  server: ServerKind;
+  /** 2, or 3 (Redis only): `HELLO 3` is sent first. */
+  protocol: 2 | 3;
+  /** Redis only: sent with HELLO (RESP3) or AUTH (RESP2) before subscribing. */
+  username?: string;
+  /** Redis only: sent with HELLO (RESP3) or AUTH (RESP2) before subscribing. */
+  password?: string;
+}
+
+export interface SubscriptionConfig {
+  /** Yield channels, patterns and payloads as Buffers, byte for byte (default false: UTF-8 strings). */
+  buffers?: boolean;
+  /**
+   * The most messages buffered client-side while the consumer is behind (default 10,000; a positive
+   * integer, or Infinity for no bound). Past it the OLDEST buffered message is dropped and counted in
+   * `subscription.dropped`; the socket is never paused.
+   */
+  highWaterMark?: number;
+  /**
+   * Milliseconds to wait for the confirmations of a (un)subscribe, a ping's answer or a handshake
+   * reply (default 10,000). A subscribe or ping that waits longer rejects with GoCacheTimeoutError.
+   */
+  replyTimeout?: number;
+}
+
+export const DEFAULT_HIGH_WATER_MARK = 10_000;
+export const DEFAULT_REPLY_TIMEOUT = 10_000;
+
+/** The string type of a subscription's messages: Buffer with `buffers: true`, else string. */
+export type MessageStrings<B extends boolean> = [B] extends [true] ? Buffer : [B] extends [false] ? string : string | Buffer;
+
+/**
+ * Opens a connection of its own, runs the handshake when one is configured (Redis: `HELLO 3` for
+ * protocol 3, AUTH when a password is set), sends SUBSCRIBE (kind `channel`) or PSUBSCRIBE (kind
+ * `pattern`) for `names`, and resolves once every name is confirmed.
+ *
+ * Rejects with GoCacheArgumentError before connecting for an empty or invalid list of names, for a
+ * pattern subscription or a handshake with `server: 'gocache'` (GoCache has neither PSUBSCRIBE nor
+ * AUTH, HELLO or RESP3), and for an invalid `highWaterMark` or `replyTimeout`; with
+ * GoCacheConnectionError when the connection cannot be made or is lost; with GoCacheCommandError when
+ * the server refuses the handshake or the subscription; with GoCacheTimeoutError when the
+ * confirmations do not come within `replyTimeout`. Nothing stays open after a rejection.
+ */
+export async function openSubscription<K extends SubscriptionKind, B extends boolean = false>(
+  options: SubscriptionConnectOptions,
+  kind: K,
+  names: readonly RedisString[],
+  config: SubscriptionConfig & { buffers?: B } = {},
+): Promise<Subscription<MessageOf<K, MessageStrings<B>>>> {
+  const server = options.server;
+  if (server !== 'gocache' && server !== 'redis') throw new GoCacheArgumentError(`server must be 'gocache' or 'redis', got ${String(server)}`);
+  if (kind !== 'channel' && kind !== 'pattern') throw new GoCacheArgumentError(`A subscription's kind must be 'channel' or 'pattern', got ${String(kind)}`);
+  if (options.protocol !== 2 && options.protocol !== 3) throw new GoCacheArgumentError(`protocol must be 2 or 3, got ${String(options.protocol)}`);
+  if (!Array.isArray(names)) throw new GoCacheArgumentError(`${kind === 'pattern' ? 'PSUBSCRIBE' : 'SUBSCRIBE'}: the names must be an array`);
+  // The command is built (and checked) before connecting: PSUBSCRIBE rejects here for GoCache.
+  const wire = subscribeWire(server, kind, names);
+  const handshake = handshakeCommands(options);
+  const highWaterMark = config.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
+  if (!(highWaterMark === Infinity || (Number.isInteger(highWaterMark) && highWaterMark > 0))) {
+    throw new GoCacheArgumentError(`highWaterMark must be a positive integer (or Infinity), got ${String(highWaterMark)}`);
+  }
+  const replyTimeout = config.replyTimeout ?? DEFAULT_REPLY_TIMEOUT;
+  if (!(Number.isFinite(replyTimeout) && replyTimeout > 0)) {
+    throw new GoCacheArgumentError(`replyTimeout must be a positive number of milliseconds, got ${String(replyTimeout)}`);
+  }
+  const socket = await openSocket(options);
+  const subscription = new Subscription<MessageOf<K, MessageStrings<B>>>(socket, {
+    address: `${options.host}:${options.port}`,
+    server,
+    kind,
+    buffers: config.buffers === true,
+    highWaterMark,
+    replyTimeout,
+  });
+  try {
+    for (const command of handshake) await subscription.handshake(command);
+    await subscription.send('subscribe', wire, names);
+  } catch (error) {
+    subscription.destroy(error instanceof GoCacheError ? error : new GoCacheConnectionError(String(error), { cause: error }));
+    throw error;
+  }
+  return subscription;
+}
+
+function subscribeWire(server: ServerKind, kind: SubscriptionKind, names: readonly RedisString[]): CommandArg[] {
+  return kind === 'pattern' ? psubscribeArgs(server, names) : subscribeArgs(server, names);
+}
+
+function handshakeCommands(options: SubscriptionConnectOptions): CommandArg[][] {
+  const { server, protocol, username, password } = options;
+  if (server === 'gocache') {
+    const redisOnly = [...(protocol === 3 ? ['protocol 3'] : []), ...(username !== undefined ? ['username'] : []), ...(password !== undefined ? ['password'] : [])];
+    if (redisOnly.length > 0) {
+      throw new GoCacheArgumentError(`GoCache has no ${redisOnly.join(', ')} (it speaks RESP2 only, with no AUTH); use { server: 'redis' } for Redis`);
+    }
+    return [];
+  }
+  if (protocol === 3) return [helloArgs(server, 3, password !== undefined ? { auth: { username: username ?? 'default', password } } : undefined)];
+  if (password !== undefined) return [authArgs(server, username !== undefined ? { username, password } : { password })];
+  return [];
+}
+
+/** Bytes of a name as a latin1 string: a lossless key, equal for the same bytes however given. */
+function keyOf(name: RespValue | RedisString): string {
+  if (typeof name === 'string') return Buffer.from(name, 'utf8').toString('latin1');
+  if (Buffer.isBuffer(name)) return name.toString('latin1');
+  if (name instanceof Uint8Array) return Buffer.from(name.buffer, name.byteOffset, name.byteLength).toString('latin1');
+  return String(name);
+}
+
+type OpKind = 'subscribe' | 'unsubscribe' | 'ping';
+
+interface Operation {
+  kind: OpKind;
+  /** Confirmations still expected, per name key (a name sent twice is confirmed twice). */
+  remaining: Map<string, number>;
+  /** Subscribe: the names this operation added to those held (forgotten again if it is refused). */
+  added: string[];
+  left: number;
+  timer: NodeJS.Timeout | undefined;
+  resolve(): void;
+  reject(error: GoCacheError): void;
+}
+
+interface Waiter<M> {
+  resolve(result: IteratorResult<M>): void;
+  reject(error: Error): void;
+}
+
+interface SubscriptionSettings {
+  address: string;
+  server: ServerKind;
+  kind: SubscriptionKind;
+  buffers: boolean;
+  highWaterMark: number;
+  replyTimeout: number;
+}
+
+/**
+ * A subscription on its own connection: an async iterable of messages (`ChannelMessage` for a
+ * channel subscription, `PatternMessage` for a pattern one; Buffers with `buffers: true`).
+ *
+ * - One consumer at a time: several loops over the same subscription share its messages.
+ * - Leaving a `for await` loop early (break, return, throw) closes the subscription, as Node's
+ *   streams and `events.on` do; to pause, keep the iterator and call `next()` later.
+ * - Iteration ends (after the buffered messages) when every channel is unsubscribed, or after
+ *   dispose/close; it throws GoCacheConnectionError (after the buffered messages) when the connection
+ *   is lost, and GoCacheProtocolError when the server sends what is not RESP pub/sub.
+ */
+export class Subscription<M extends PubSubMessage = ChannelMessage> implements AsyncIterable<M>, AsyncDisposable {
+  /** Called once when the connection is lost or a protocol error closes it (not after close()). */
+  onError: ((error: GoCacheError) => void) | undefined;
+
+  readonly kind: SubscriptionKind;
+  private readonly server: ServerKind;
+  private readonly address: string;
+  private readonly buffers: boolean;
+  private readonly highWaterMark: number;
+  private readonly replyTimeout: number;
+  private readonly parser: RespParser;
+  /** Held names (subscribed, or being subscribed), by byte key, in the form `channels` gives them. */
+  private readonly held = new Map<string, M['channel']>();
+  private readonly messages = new Queue<M>();
+  private readonly waiters: Array<Waiter<M>> = [];
+  private readonly operations: Operation[] = [];
+  private handshakeWaiter: { resolve(value: RespValue): void; reject(error: GoCacheError): void } | undefined;
+  private droppedCount = 0;
+  /** Set when the iteration ends cleanly (every name unsubscribed, or closed). */
+  private ended = false;
+  private failure: GoCacheError | undefined;
+  /** The failure has been thrown to the consumer once; later next() calls are done. */
+  private failureThrown = false;
+
+  /** @internal Use `openSubscription` (or `client.subscribe` / `client.psubscribe`). */
+  constructor(
+    private readonly socket: Socket,
+    settings: SubscriptionSettings,
+  ) {
+    this.kind = settings.kind;
+    this.server = settings.server;
+    this.address = settings.address;
+    this.buffers = settings.buffers;
+    this.highWaterMark = settings.highWaterMark;
+    this.replyTimeout = settings.replyTimeout;
+    this.parser = new RespParser({
+      onReply: (value) => this.onFrame(value, false),
+      onPush: (value) => this.onFrame(value, true),
+    });
+    // Everything is read as bytes: binary-safe, and names compare by their bytes.
+    this.parser.returnBuffers = true;
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        this.parser.feed(chunk);
+      } catch (error) {
+        this.fail(error instanceof GoCacheError ? error : new GoCacheProtocolError(String(error), { cause: error }));
+      }
+    });
+    socket.on('error', (error) => this.fail(new GoCacheConnectionError(`Subscription connection to GoCache at ${this.address} failed: ${error.message}`, { cause: error })));
+    socket.on('close', () => this.fail(new GoCacheConnectionError(`Subscription connection to GoCache at ${this.address} closed`)));
+  }
+
+  /** The channels (or, for a pattern subscription, the patterns) held, including those being subscribed. */
+  get channels(): Array<M['channel']> {
+    return [...this.held.values()];
+  }
+
+  /** Messages dropped client-side, oldest first, because more than `highWaterMark` were buffered. */
+  get dropped(): number {
+    return this.droppedCount;
+  }
+
+  /** Messages received and not yet consumed. */
+  get buffered(): number {
+    return this.messages.length;
+  }
+
+  /** True while the connection is open and at least one name is held. */
+  get isOpen(): boolean {
+    return !this.ended && this.failure === undefined;
+  }
+
+  /** Why the subscription failed (lost connection, protocol error), if it did. */
+  get error(): GoCacheError | undefined {
+    return this.failure;
+  }
+
+  /** Subscribes to more channels (patterns for a pattern subscription); resolves once each is confirmed. */
+  subscribe(...names: RedisString[]): Promise<void> {
+    let wire: CommandArg[];
+    try {
+      wire = subscribeWire(this.server, this.kind, names);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.send('subscribe', wire, names);
+  }
+
+  /**
+   * Unsubscribes from these channels (patterns), or from all held when none is given; resolves when
+   * the server confirmed each (names not held are ignored, and nothing is sent for them). When no
+   * name is left, the iteration ends (after the buffered messages) and the connection closes; that
+   * never waits longer than `replyTimeout`. Only the held names are ever sent, by name.
+   */
+  async unsubscribe(...names: RedisString[]): Promise<void> {
+    if (this.ended || this.failure !== undefined) return;
+    const keys = names.length === 0 ? [...this.held.keys()] : [...new Set(names.map(keyOf))].filter((key) => this.held.has(key));
+    if (keys.length === 0) {
+      if (this.held.size === 0) this.finish();
+      return;
+    }
+    const toSend = keys.map((key) => Buffer.from(key, 'latin1'));
+    for (const key of keys) this.held.delete(key);
+    const wire = this.kind === 'pattern' ? punsubscribeArgs(this.server, toSend) : unsubscribeArgs(this.server, toSend);
+    try {
+      await this.send('unsubscribe', wire, toSend);
+    } catch (error) {
+      // With nothing left the connection is closed anyway: a late, refused or lost answer changes nothing.
+      if (!this.nothingLeft()) throw error;
+    }
+    if (this.nothingLeft()) this.finish();
+  }
+
+  /** No name held and no (un)subscribe awaiting its confirmations: time to close. */
+  private nothingLeft(): boolean {
+    return this.held.size === 0 && !this.operations.some((op) => op.kind !== 'ping');
+  }
+
+  /** Checks the connection: resolves 'PONG' when the server answers (GoCache `+PONG`, Redis `pong`). */
+  ping(): Promise<'PONG'> {
+    return this.send('ping', pingArgs(this.server), []).then(() => 'PONG' as const);
+  }
+
+  /**
+   * Unsubscribes from everything held (bounded by `replyTimeout`) and closes the connection. Never
+   * rejects: the connection is closed whatever the server answers. Buffered messages can still be read.
+   */
+  async close(): Promise<void> {
+    try {
+      await this.unsubscribe();
+    } catch {
+      // Closed below regardless.
+    }
+    this.finish();
+  }
+
+  /** Closes at once, without unsubscribing: pending operations reject with `reason`. */
+  destroy(reason: GoCacheError = new GoCacheConnectionError('The subscription was destroyed')): void {
+    if (this.ended || this.failure !== undefined) return;
+    this.ended = true;
+    this.socket.destroy();
+    this.settleAll(reason);
+    this.wake();
+  }
+
+  /** `await using sub = ...`: close(). */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<M> {
+    return {
+      next: () => this.next(),
+      return: async (): Promise<IteratorResult<M>> => {
+        await this.close();
+        this.messages.drain();
+        return { done: true, value: undefined };
+      },
+    };
+  }
+
+  /** The next message; waits until one arrives, the iteration ends, or the connection fails. */
+  next(): Promise<IteratorResult<M>> {
+    const message = this.messages.shift();
+    if (message !== undefined) return Promise.resolve({ done: false, value: message });
+    if (this.failure !== undefined && !this.failureThrown) {
+      this.failureThrown = true;
+      return Promise.reject(this.failure);
+    }
+    if (this.ended || this.failure !== undefined) return Promise.resolve({ done: true, value: undefined });
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Internals.
+
+  /** @internal One handshake command (HELLO, AUTH), answered by the next plain reply. */
+  handshake(command: CommandArg[]): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      if (this.failure !== undefined) return reject(this.failure);
+      const name = String(command[0]);
+      const timer = setTimeout(() => {
+        this.handshakeWaiter = undefined;
+        reject(new GoCacheTimeoutError(`${name} timed out after ${this.replyTimeout} ms waiting for GoCache at ${this.address}`));
+      }, this.replyTimeout);
+      this.handshakeWaiter = {
+        resolve: (value) => {
+          clearTimeout(timer);
+          this.handshakeWaiter = undefined;
+          if (value instanceof GoCacheCommandError) {
+            value.command = name;
+            reject(value);
+          } else if (name === 'HELLO' && !(value instanceof Map)) {
+            reject(new GoCacheProtocolError('HELLO 3 did not answer a map: the server does not speak RESP3'));
+          } else {
+            resolve();
+          }
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          this.handshakeWaiter = undefined;
+          reject(error);
+        },
+      };
+      this.write(command);
+    });
+  }
+
+  /** @internal Sends a command and waits for its confirmations (one per name) or its PONG. */
+  send(kind: OpKind, wire: CommandArg[], names: readonly RedisString[]): Promise<void> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (this.ended) return Promise.reject(new GoCacheConnectionError('The subscription is closed'));
+    let encoded: string | Buffer;
+    try {
+      encoded = encodeCommand(wire);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const remaining = new Map<string, number>();
+    const added: string[] = [];
+    for (const name of names) {
+      const key = keyOf(name);
+      remaining.set(key, (remaining.get(key) ?? 0) + 1);
+      if (kind === 'subscribe' && !this.held.has(key)) {
+        this.held.set(key, this.nameValue(name));
+        added.push(key);
+      }
+    }
+    return new Promise<void>((resolve, reject) => {
+      const op: Operation = {
+        kind,
+        remaining,
+        added,
+        left: kind === 'ping' ? 1 : names.length,
+        timer: undefined,
+        resolve,
+        reject,
+      };
+      op.timer = setTimeout(() => {
+        this.removeOperation(op);
+        const what = kind === 'ping' ? 'PING' : `${String(wire[0])} confirmations`;
+        reject(new GoCacheTimeoutError(`${what} timed out after ${this.replyTimeout} ms waiting for GoCache at ${this.address}`));
+      }, this.replyTimeout);
+      this.operations.push(op);
+      this.socket.write(encoded);
+    });
+  }
+
+  private write(command: CommandArg[]): void {
+    this.socket.write(encodeCommand(command));
+  }
+
+  private nameValue(name: RedisString): M['channel'] {
+    if (this.buffers) return (typeof name === 'string' ? Buffer.from(name, 'utf8') : Buffer.from(name)) as M['channel'];
+    return (typeof name === 'string' ? name : Buffer.from(name.buffer, name.byteOffset, name.byteLength).toString('utf8')) as M['channel'];
+  }
+
+  private text(value: RespValue): M['channel'] {
+    if (this.buffers) return (Buffer.isBuffer(value) ? value : Buffer.from(String(value), 'utf8')) as M['channel'];
+    return (Buffer.isBuffer(value) ? value.toString('utf8') : String(value)) as M['channel'];
+  }
+
+  private onFrame(value: RespValue, push: boolean): void {
+    if (this.handshakeWaiter !== undefined && !push) return this.handshakeWaiter.resolve(value);
+    if (value instanceof GoCacheCommandError) return this.onErrorReply(value);
+    if (value === 'PONG') return this.confirmPing();
+    if (Array.isArray(value) && value.length >= 2) {
+      const head = value[0];
+      const kind = Buffer.isBuffer(head) || typeof head === 'string' ? head.toString().toLowerCase() : '';
+      switch (kind) {
+        case 'message':
+          if (value.length === 3) {
+            if (this.kind === 'channel') this.deliver({ channel: this.text(value[1]!), message: this.text(value[2]!) } as M);
+            return;
+          }
+          break;
+        case 'pmessage':
+          if (value.length === 4) {
+            if (this.kind === 'pattern') this.deliver({ pattern: this.text(value[1]!), channel: this.text(value[2]!), message: this.text(value[3]!) } as M);
+            return;
+          }
+          break;
+        case 'subscribe':
+        case 'psubscribe':
+          if (value.length === 3) return this.confirm('subscribe', value[1]!);
+          break;
+        case 'unsubscribe':
+        case 'punsubscribe':
+          if (value.length === 3) return this.confirm('unsubscribe', value[1]!);
+          break;
+        case 'pong':
+          if (value.length === 2) return this.confirmPing();
+          break;
+      }
+    }
+    // Pushes of other kinds (RESP3 client tracking, ...) are not ours to handle.
+    if (push) return;
+    this.fail(new GoCacheProtocolError(`The server sent what is not a pub/sub message, confirmation or PONG: ${preview(value)}`));
+  }
+
+  private deliver(message: M): void {
+    if (this.ended) return;
+    const waiter = this.waiters.shift();
+    if (waiter !== undefined) return waiter.resolve({ done: false, value: message });
+    if (this.messages.length >= this.highWaterMark) {
+      this.messages.shift();
+      this.droppedCount++;
+    }
+    this.messages.push(message);
+  }
+
+  private confirm(kind: 'subscribe' | 'unsubscribe', name: RespValue): void {
+    // Redis answers `unsubscribe` with a null name when nothing is held; such frames match nothing.
+    if (name === null) return;
+    const key = keyOf(name);
+    for (const op of this.operations) {
+      if (op.kind !== kind) continue;
+      const count = op.remaining.get(key);
+      if (count === undefined) continue;
+      if (count === 1) op.remaining.delete(key);
+      else op.remaining.set(key, count - 1);
+      if (--op.left === 0) {
+        this.removeOperation(op);
+        op.resolve();
+      }
+      return;
+    }
+    // A confirmation nobody waits for (its operation timed out): nothing to do.
+  }
+
+  private confirmPing(): void {
+    const op = this.operations.find((o) => o.kind === 'ping');
+    if (op === undefined) return;
+    this.removeOperation(op);
+    op.resolve();
+  }
+
+  /** An error reply answers the oldest operation still waiting (replies to commands come in order). */
+  private onErrorReply(error: GoCacheCommandError): void {
+    const op = this.operations[0];
+    if (op === undefined) return;
+    error.command = op.kind === 'ping' ? 'PING' : `${this.kind === 'pattern' ? 'P' : ''}${op.kind.toUpperCase()}`;
+    if (op.kind === 'subscribe') for (const key of op.added) this.held.delete(key);
+    this.removeOperation(op);
+    op.reject(error);
+  }
+
+  private removeOperation(op: Operation): void {
+    clearTimeout(op.timer);
+    const index = this.operations.indexOf(op);
+    if (index >= 0) this.operations.splice(index, 1);
+  }
+
+  private settleAll(error: GoCacheError): void {
+    for (const op of this.operations.splice(0)) {
+      clearTimeout(op.timer);
+      op.reject(error);
+    }
+    this.handshakeWaiter?.reject(error);
+  }
+
+  /** Ends the iteration cleanly and closes the connection (FIN; destroyed if the server lingers). */
+  private finish(): void {
+    if (this.ended || this.failure !== undefined) return;
+    this.ended = true;
+    this.held.clear();
+    this.settleAll(new GoCacheConnectionError('The subscription is closed'));
+    this.wake();
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), 1_000).unref();
+  }
+
+  private fail(error: GoCacheError): void {
+    if (this.ended || this.failure !== undefined) return;
+    this.failure = error;
+    this.socket.destroy();
+    this.settleAll(error);
+    this.wake();
+    this.onError?.(error);
+  }
+
+  /** Hands the end (or the failure) to consumers waiting in next(): none is left hanging. */
+  private wake(): void {
+    for (const waiter of this.waiters.splice(0)) {
+      if (this.failure !== undefined && !this.failureThrown) {
+        this.failureThrown = true;
+        waiter.reject(this.failure);
+      } else {
+        waiter.resolve({ done: true, value: undefined });
+      }
+    }
+  }
+}
+
+function preview(value: RespValue): string {
+  const show = (v: RespValue): string => {
+    if (v instanceof Error) return `-${v.message}`;
+    if (Buffer.isBuffer(v)) return JSON.stringify(v.toString('latin1'));
+    if (Array.isArray(v)) return `[${v.map(show).join(', ')}]`;
+    if (v instanceof Map) return `{${[...v].map(([k, x]) => `${show(k)}: ${show(x)}`).join(', ')}}`;
+    return typeof v === 'string' ? JSON.stringify(v) : String(v);
+  };
+  const text = show(value);
+  return text.length > 80 ? `${text.slice(0, 80)}…` : text;
+}
