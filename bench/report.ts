@@ -217,27 +217,29 @@ export function renderReport(results: AllResults): { text: string; targets: Targ
       out.push('', `Not measured: ${c.reason}. (fixtures: ${c.fixtureDir})`);
       targets.push({ name: 'Compile time of 50-command chains', requirement: '≤ 1.5x', measured: c.reason.split('\n')[0]!, met: undefined });
     } else {
-      out.push(`\`tsc --extendedDiagnostics --noEmit -p\` (TypeScript ${'7'} native), ${c.runs} alternating runs of each; check time = the fastest run (load only ever adds time), median in brackets; CPU = user+sys of tsc, median. Fixtures: ${c.fixtureDir}/.`);
-      const v = [c.withoutChains, c.withChains];
-      out.push(
-        '',
-        table(
-          ['consumer', 'check time', 'CPU', 'instantiations', 'types', 'memory'],
-          [
-            ['without chains', ...cells(v[0]!)],
-            ['with chains', ...cells(v[1]!)],
-            ['ratio', `${formatRatio(c.checkRatio)} (${formatRatio(c.withChains.checkMedianSeconds / c.withoutChains.checkMedianSeconds)})`, formatRatio(c.cpuRatio), formatRatio(c.instantiationRatio), formatRatio(c.withChains.types / c.withoutChains.types), formatRatio(c.withChains.memoryKiB / c.withoutChains.memoryKiB)],
-          ],
-        ),
-      );
-      const addedMs = (c.withChains.checkSeconds - c.withoutChains.checkSeconds) * 1000;
-      out.push('', `The two chains add ${addedMs.toFixed(0)} ms of check time (${(addedMs / 100).toFixed(2)} ms per chained command), ${(c.withChains.instantiations - c.withoutChains.instantiations).toLocaleString('en-US')} instantiations and ${(c.withChains.types - c.withoutChains.types).toLocaleString('en-US')} types.`);
-      targets.push({
-        name: 'Compile time of 50-command chains',
-        requirement: '≤ 1.5x check time',
-        measured: `${formatRatio(c.checkRatio)} check time, ${formatRatio(c.cpuRatio)} CPU, ${formatRatio(c.instantiationRatio)} instantiations`,
-        met: c.checkRatio <= 1.5,
-      });
+      out.push(`\`tsc --extendedDiagnostics --noEmit -p\` (TypeScript 7, native), alternating runs; check time = the fastest run (load only ever adds time), median in brackets; CPU = user+sys of the whole tsc process, median. Fixtures: ${c.fixtureDir}/.`);
+      for (const mode of c.modes) {
+        const v = [mode.withoutChains, mode.withChains];
+        out.push('', `#### ${mode.label}, ${mode.runs} runs each`, '');
+        out.push(
+          table(
+            ['consumer', 'check time', 'CPU', 'instantiations', 'types', 'memory'],
+            [
+              ['without chains', ...cells(v[0]!)],
+              ['with chains', ...cells(v[1]!)],
+              ['ratio', `${formatRatio(mode.checkRatio)} (${formatRatio(mode.withChains.checkMedianSeconds / mode.withoutChains.checkMedianSeconds)})`, formatRatio(mode.cpuRatio), formatRatio(mode.instantiationRatio), formatRatio(mode.withChains.types / mode.withoutChains.types), formatRatio(mode.withChains.memoryKiB / mode.withoutChains.memoryKiB)],
+            ],
+          ),
+        );
+        const addedMs = (mode.withChains.checkSeconds - mode.withoutChains.checkSeconds) * 1000;
+        out.push('', `The two chains add ${addedMs.toFixed(0)} ms of check time (${(addedMs / 100).toFixed(2)} ms per chained command), ${(mode.withChains.instantiations - mode.withoutChains.instantiations).toLocaleString('en-US')} instantiations and ${(mode.withChains.types - mode.withoutChains.types).toLocaleString('en-US')} types.`);
+        targets.push({
+          name: `Compile time of 50-command chains (${mode.id})`,
+          requirement: mode.id === 'package' ? '≤ 1.5x check time' : '(shown; target is on the package consumer)',
+          measured: `${formatRatio(mode.checkRatio)} check time, ${formatRatio(mode.cpuRatio)} CPU, ${formatRatio(mode.instantiationRatio)} instantiations`,
+          met: mode.id === 'package' ? mode.checkRatio <= 1.5 : undefined,
+        });
+      }
     }
   }
 
