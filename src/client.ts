@@ -5,7 +5,8 @@ import { GoCacheCommands } from '../generated/methods.js';
 import { Connection } from './connection.js';
 import { GoCacheArgumentError, GoCacheCommandError, GoCacheConnectionError, GoCacheProtocolError } from './errors.js';
 import { Multi, Pipeline, GoCacheWatchError } from './pipeline.js';
-import type { CommandArg, CommandInfo, Decoder, RedisKey, RedisValue, RespValue, ServerKind } from './types.js';
+import type { CommandArg, CommandInfo, Decoder, RedisKey, RedisString, RedisValue, RespValue, ServerKind } from './types.js';
+import { openSubscription, type ChannelMessage, type PatternMessage, type Subscription } from './pubsub.js';
 import { createHash } from 'node:crypto';
 import { watchArgs, WATCH } from '../generated/commands/transactions.js';
 
@@ -119,6 +120,25 @@ function scriptSha1(script: string): string {
 abstract class CommandsOverConnection<S extends string | Buffer> extends GoCacheCommands<S> {
   protected abstract readonly connection: Connection;
   protected abstract readonly buffers_: boolean;
+  abstract readonly options: Readonly<ResolvedOptions>;
+
+  /**
+   * Subscribes to channels on a connection of its own (the client keeps working) and resolves once
+   * the server confirmed them. The subscription is an async iterable of `{ channel, message }`;
+   * messages are buffered from the confirmation on, so none is lost before you iterate.
+   * ```ts
+   * await using news = await client.subscribe('news');
+   * for await (const { channel, message } of news) console.log(channel, message);
+   * ```
+   */
+  subscribe(...channels: [RedisString, ...RedisString[]]): Promise<Subscription<ChannelMessage<S>>> {
+    return openSubscription(this.options, 'channel', channels, { buffers: this.buffers_ }) as Promise<Subscription<ChannelMessage<S>>>;
+  }
+
+  /** Like subscribe(), for glob-style patterns: yields `{ pattern, channel, message }`. Redis only (GoCache has no patterns). */
+  psubscribe(...patterns: [RedisString, ...RedisString[]]): Promise<Subscription<PatternMessage<S>>> {
+    return openSubscription(this.options, 'pattern', patterns, { buffers: this.buffers_ }) as Promise<Subscription<PatternMessage<S>>>;
+  }
 
   protected override execute<T>(info: CommandInfo, args: CommandArg[], decode: Decoder): Promise<T> {
     return this.connection.send<T>(info.name, args, decode, this.buffers_);
@@ -182,9 +202,12 @@ abstract class CommandsOverConnection<S extends string | Buffer> extends GoCache
 export class GoCacheBuffers extends CommandsOverConnection<Buffer> {
   protected override readonly buffers_ = true;
   protected override readonly target: ServerKind;
-  constructor(protected override readonly connection: Connection, target: ServerKind) {
+  constructor(
+    protected override readonly connection: Connection,
+    override readonly options: Readonly<ResolvedOptions>,
+  ) {
     super();
-    this.target = target;
+    this.target = options.server;
   }
 }
 
@@ -206,11 +229,11 @@ export class GoCacheClient extends CommandsOverConnection<string> {
 
   private constructor(
     protected override readonly connection: Connection,
-    readonly options: Readonly<ResolvedOptions>,
+    override readonly options: Readonly<ResolvedOptions>,
   ) {
     super();
     this.target = options.server;
-    this.buffers = new GoCacheBuffers(connection, options.server);
+    this.buffers = new GoCacheBuffers(connection, options);
   }
 
   /** Connects, and runs the handshake only when one is configured (GoCache gets nothing on connect). */

@@ -6,3 +6,4 @@ export type { RedisKey, RedisString, RedisValue, PairsInput, ServerKind, Command
 export type { ClusterNode, ClientInfo, InfoSections, InfoValue } from './reply-parsers.js';
 export * from '../generated/index.js';
 export { Pipeline, Multi, GoCachePipelineError, GoCacheWatchError, type Settled, type SettledTuple, type ChainKinds } from './pipeline.js';
+export { Subscription, type ChannelMessage, type PatternMessage, type PubSubMessage, type SubscriptionConfig } from './pubsub.js';

@@ -185,11 +185,11 @@ describe('check-generated and generate (CLI, on a copy of the project)', { timeo
 
   it('(c) --check exits non-zero after a spec file is deleted', () => {
     const dir = copyProject('deleted-spec');
-    unlinkSync(join(dir, 'spec/pubsub/publish.yaml'));
+    unlinkSync(join(dir, 'spec/cluster/cluster-nodes.yaml'));
     const result = cli(dir, ['--check']);
     expect(result.status).not.toBe(0);
     // The group's only command is gone: its file, and the method, are stale.
-    expect(result.output).toContain('generated/commands/pubsub.ts');
+    expect(result.output).toContain('generated/commands/cluster.ts');
     expect(result.output).toContain('generated/methods.ts');
   });
 
@@ -204,7 +204,7 @@ describe('check-generated and generate (CLI, on a copy of the project)', { timeo
 
   it('(d) generate repairs generated/ (stale, hand-edited and extra files); --check then exits 0; a second generate changes nothing', () => {
     const dir = copyProject('regenerate');
-    unlinkSync(join(dir, 'spec/pubsub/publish.yaml'));
+    unlinkSync(join(dir, 'spec/cluster/cluster-nodes.yaml'));
     const methods = join(dir, 'generated/methods.ts');
     writeFileSync(methods, `${readFileSync(methods, 'utf8')}// hand edit\n`);
     writeFileSync(join(dir, 'generated/commands/extra.ts'), 'export {};\n');
@@ -222,7 +222,7 @@ describe('check-generated and generate (CLI, on a copy of the project)', { timeo
     expect(listFiles(join(dir, 'generated'), dir)).toEqual([...expected.files.keys()].sort());
     for (const [path, text] of expected.files) expect(readFileSync(join(dir, path), 'utf8'), path).toBe(text);
     expect(readFileSync(join(dir, 'generated/index.ts'), 'utf8')).toContain(`COMMAND_COUNT = ${specs};`);
-    expect(existsSync(join(dir, 'generated/commands/pubsub.ts'))).toBe(false);
+    expect(existsSync(join(dir, 'generated/commands/cluster.ts'))).toBe(false);
     expect(existsSync(join(dir, 'generated/commands/extra.ts'))).toBe(false);
 
     const before = hashTree(dir);
