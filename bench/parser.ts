@@ -225,13 +225,13 @@ export function runParserBench(options: { quick: boolean; log: (line: string) =>
   const workloads = buildWorkloads(1);
   const results: ParserWorkloadResult[] = [];
   for (const workload of workloads) {
-    // Warm every decoder on this workload, then size reps so the slowest run is ~0.15 s (quick: 0.05 s).
+    // Warm every decoder on this workload, then size reps so the slowest run is ~0.25 s (quick: 0.05 s).
     let slowest = 0;
     for (const factory of factories) {
       runOnce(factory, workload, 1);
       slowest = Math.max(slowest, runOnce(factory, workload, 1));
     }
-    const reps = Math.max(1, Math.round((options.quick ? 0.05 : 0.15) / slowest));
+    const reps = Math.max(1, Math.round((options.quick ? 0.05 : 0.25) / slowest));
     const samples = new Map<string, number[]>(factories.map((f) => [f.id, []]));
     for (let round = 0; round < rounds; round++) {
       for (const factory of rotate(factories, round)) {

@@ -1,5 +1,6 @@
 /**
- * The benchmark suite: `npx tsx bench/run.ts [--quick] [--only=sockets,parser,memory,compile] [--json=file]`.
+ * The benchmark suite: `npx tsx bench/run.ts [--quick] [--only=sockets,parser,memory,compile]
+ * [--scenario=<ids>] [--json=file]`.
  *
  * Starts a private redis-server, runs every section in this one process (memory in child
  * processes), prints the tables and the issue's targets to stdout (progress goes to stderr), stops
@@ -115,6 +116,7 @@ async function main(): Promise<void> {
         quick: args.quick,
       };
       for (const scenario of buildScenarios(ctx)) {
+        if (args.scenarios.size > 0 && !args.scenarios.has(scenario.id)) continue;
         log(`scenario ${scenario.id}`);
         results.scenarios.push(await runScenario(scenario, args.quick ? 3 : 7, log));
       }

@@ -16,10 +16,16 @@ export interface Contestant {
   label: string;
   role: Role;
   family: Family | 'redis-benchmark';
-  /** Runs `ops` operations and returns ops/s. */
-  run(ops: number): Promise<number>;
+  /** Runs `ops` operations: ops/s, and this process's CPU time per op (user + system, all threads). */
+  run(ops: number): Promise<Measurement>;
   /** Checks once, before the rounds, that the client reads what the scenario expects. */
   check?(): Promise<void>;
+}
+
+export interface Measurement {
+  rate: number;
+  /** undefined for redis-benchmark (another process). */
+  cpuMicrosPerOp: number | undefined;
 }
 
 export interface Scenario {
@@ -48,6 +54,8 @@ export interface ContestantResult {
   ops: number;
   samples: number[];
   median: number;
+  /** Median CPU time of this process per op, µs (user + system, every thread: GC included). */
+  cpuMicrosPerOp: number | undefined;
 }
 
 export interface ScenarioResult {
@@ -59,11 +67,13 @@ export interface ScenarioResult {
   rows: ContestantResult[];
 }
 
-async function timed(ops: number, work: () => Promise<void>): Promise<number> {
+async function timed(ops: number, work: () => Promise<void>): Promise<Measurement> {
+  const cpu = process.cpuUsage();
   const start = performance.now();
   await work();
   const seconds = (performance.now() - start) / 1000;
-  return ops / seconds;
+  const used = process.cpuUsage(cpu);
+  return { rate: ops / seconds, cpuMicrosPerOp: (used.user + used.system) / ops };
 }
 
 /** `n` operations with `depth` of them always outstanding (each worker issues the next on a reply). */
@@ -94,7 +104,7 @@ async function calibrate(scenario: Scenario, contestant: Contestant): Promise<nu
   let rate = 0;
   for (let attempt = 0; attempt < 16; attempt++) {
     const start = performance.now();
-    rate = await contestant.run(ops);
+    rate = (await contestant.run(ops)).rate;
     const seconds = (performance.now() - start) / 1000;
     if ((attempt >= 1 && seconds >= scenario.targetSeconds / 4) || ops >= scenario.maxOps) break;
     ops = Math.min(scenario.maxOps, roundUp(ops * 2, scenario.opsMultiple));
@@ -113,11 +123,13 @@ export async function runScenario(scenario: Scenario, rounds: number, log: (line
   log(`  ${scenario.id}: ${rounds} rounds of ${scenario.contestants.length} contestants, ~${scenario.targetSeconds} s per run`);
 
   const samples = new Map<string, number[]>(scenario.contestants.map((c) => [c.id, []]));
+  const cpuSamples = new Map<string, number[]>(scenario.contestants.map((c) => [c.id, []]));
   for (let round = 0; round < rounds; round++) {
     for (const contestant of rotate(scenario.contestants, round)) {
       collectGarbage();
-      const rate = await contestant.run(opsFor.get(contestant.id)!);
+      const { rate, cpuMicrosPerOp } = await contestant.run(opsFor.get(contestant.id)!);
       samples.get(contestant.id)!.push(rate);
+      if (cpuMicrosPerOp !== undefined) cpuSamples.get(contestant.id)!.push(cpuMicrosPerOp);
     }
   }
   return {
@@ -128,7 +140,8 @@ export async function runScenario(scenario: Scenario, rounds: number, log: (line
     rounds,
     rows: scenario.contestants.map((c) => {
       const s = samples.get(c.id)!;
-      return { id: c.id, label: c.label, role: c.role, family: c.family, ops: opsFor.get(c.id)!, samples: s, median: median(s) };
+      const cpu = cpuSamples.get(c.id)!;
+      return { id: c.id, label: c.label, role: c.role, family: c.family, ops: opsFor.get(c.id)!, samples: s, median: median(s), cpuMicrosPerOp: cpu.length > 0 ? median(cpu) : undefined };
     }),
   };
 }
@@ -176,9 +189,9 @@ function ceiling(scenario: { ceilingCommand?: string }, ctx: ScenarioContext, pi
     role: 'ceiling',
     family: 'redis-benchmark',
     run: async (ops) => {
-      const run = await redisBenchmark({ host: ctx.host, port: ctx.port, pipeline, tests, dataSize, requests: Math.max(pipeline, Math.round(ops * requestsPerOp)) });
+      const run = await redisBenchmark({ host: ctx.host, port: ctx.port, pipeline, tests, dataSize, requests: Math.max(pipeline * (dataSize > 1024 ? 25 : 100), Math.round(ops * requestsPerOp)) });
       scenario.ceilingCommand = run.command.replace(/-n \d+/, '-n N');
-      return combine(run.rps);
+      return { rate: combine(run.rps), cpuMicrosPerOp: undefined };
     },
   };
 }
@@ -196,7 +209,7 @@ export function buildScenarios(ctx: ScenarioContext): Scenario[] {
     id: 'sequential',
     title: 'Sequential awaited SET then GET (16-byte value)',
     shape: 'await set(); await get(); ops = SETs + GETs',
-    targetSeconds: ctx.quick ? 0.1 : 0.25,
+    targetSeconds: ctx.quick ? 0.1 : 0.4,
     minOps: 500,
     maxOps: 400_000,
     opsMultiple: 2,
@@ -221,7 +234,7 @@ export function buildScenarios(ctx: ScenarioContext): Scenario[] {
       id: `inflight-${depth}`,
       title: `${depth.toLocaleString('en-US')} GETs in flight (16-byte value)`,
       shape: `${depth} workers, each awaiting one get() and then issuing the next`,
-      targetSeconds: ctx.quick ? 0.1 : 0.3,
+      targetSeconds: ctx.quick ? 0.1 : 0.4,
       minOps: depth * 10,
       maxOps: 10_000_000,
       opsMultiple: depth,
@@ -243,7 +256,7 @@ export function buildScenarios(ctx: ScenarioContext): Scenario[] {
     id: 'pipeline-1000',
     title: 'Explicit pipelines of 1,000 GETs, one after another (16-byte value)',
     shape: 'exec a 1,000-GET pipeline, await it, repeat',
-    targetSeconds: ctx.quick ? 0.1 : 0.3,
+    targetSeconds: ctx.quick ? 0.1 : 0.4,
     minOps: pipelineSize * 5,
     maxOps: 10_000_000,
     opsMultiple: pipelineSize,
@@ -274,7 +287,7 @@ export function buildScenarios(ctx: ScenarioContext): Scenario[] {
     id: 'get-1mib',
     title: `GET of a 1 MiB value, ${bigDepth} in flight`,
     shape: `${bigDepth} workers, each awaiting one get() and then issuing the next`,
-    targetSeconds: ctx.quick ? 0.15 : 0.4,
+    targetSeconds: ctx.quick ? 0.15 : 0.5,
     minOps: 16,
     maxOps: 100_000,
     opsMultiple: bigDepth,

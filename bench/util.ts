@@ -63,7 +63,8 @@ export function formatBytes(bytes: number): string {
 /** A plain-text table with aligned columns (numbers right-aligned). */
 export function table(header: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
-  const numeric = header.map((_, i) => rows.length > 0 && rows.every((row) => /^[-+\d.,x%n/a ()µsMKiB<>=≥≤]*$/.test(row[i] ?? '') && /\d|n\/a/.test(row[i] ?? '')));
+  const isNumber = (cell: string): boolean => cell === '-' || (/^[-+\d.,x%n/a ()µsMKiB<>=≥≤]*$/.test(cell) && /\d|n\/a/.test(cell));
+  const numeric = header.map((_, i) => rows.length > 0 && rows.every((row) => isNumber(row[i] ?? '')));
   const line = (cells: readonly string[]): string =>
     '| ' + cells.map((cell, i) => (numeric[i] ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join(' | ') + ' |';
   const rule = '|' + widths.map((w, i) => (numeric[i] ? '-'.repeat(w + 1) + ':' : '-'.repeat(w + 2))).join('|') + '|';
@@ -76,16 +77,19 @@ export interface BenchArgs {
   only: Set<string>;
   /** Where to write the raw results as JSON, if anywhere. */
   json: string | undefined;
+  /** Socket scenarios to run (ids); all when empty. */
+  scenarios: Set<string>;
 }
 
 export function parseArgs(argv: readonly string[]): BenchArgs {
-  const args: BenchArgs = { quick: false, only: new Set(), json: undefined };
+  const args: BenchArgs = { quick: false, only: new Set(), json: undefined, scenarios: new Set() };
   for (const arg of argv) {
     if (arg === '--quick') args.quick = true;
     else if (arg.startsWith('--only=')) for (const name of arg.slice('--only='.length).split(',')) args.only.add(name.trim());
     else if (arg.startsWith('--json=')) args.json = arg.slice('--json='.length);
+    else if (arg.startsWith('--scenario=')) for (const name of arg.slice('--scenario='.length).split(',')) args.scenarios.add(name.trim());
     else if (arg === '--help' || arg === '-h') {
-      console.log('npx tsx bench/run.ts [--quick] [--only=sockets,parser,memory,compile] [--json=out.json]');
+      console.log('npx tsx bench/run.ts [--quick] [--only=sockets,parser,memory,compile] [--scenario=sequential,inflight-100,inflight-1000,pipeline-1000,get-1mib] [--json=out.json]');
       process.exit(0);
     } else {
       throw new Error(`Unknown argument ${arg} (try --help)`);

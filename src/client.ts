@@ -1,14 +1,15 @@
 /**
- * GoCacheClient: the typed commands of generated/methods.ts over one Connection.
+ * GoCacheClient: the typed commands of generated/methods.ts over one Connection, plus what the
+ * core drives itself: pipelines, transactions, subscriptions, scripts by SHA.
  */
+import { createHash } from 'node:crypto';
+import { watchArgs, WATCH } from '../generated/commands/transactions.js';
 import { GoCacheCommands } from '../generated/methods.js';
 import { Connection } from './connection.js';
 import { GoCacheArgumentError, GoCacheCommandError, GoCacheConnectionError, GoCacheProtocolError } from './errors.js';
-import { Multi, Pipeline, GoCacheWatchError } from './pipeline.js';
-import type { CommandArg, CommandInfo, Decoder, RedisKey, RedisString, RedisValue, RespValue, ServerKind } from './types.js';
+import { GoCacheWatchError, Multi, Pipeline } from './pipeline.js';
 import { openSubscription, type ChannelMessage, type PatternMessage, type Subscription } from './pubsub.js';
-import { createHash } from 'node:crypto';
-import { watchArgs, WATCH } from '../generated/commands/transactions.js';
+import type { CommandArg, CommandInfo, Decoder, RedisKey, RedisString, RedisValue, RespValue, ServerKind } from './types.js';
 
 /** GoCache's own port (its config's default); GoCache's Python client wrongly defaulted to 6379. */
 export const DEFAULT_PORT = 7000;
@@ -323,4 +324,3 @@ export class GoCacheClient extends CommandsOverConnection<string> {
   }
 }
 
-export { GoCacheCommandError };
