@@ -272,7 +272,7 @@ function runLinearity(factories: DecoderFactory[], options: { quick: boolean; lo
   const MiB = 1024 * 1024;
   const total = 64 * MiB;
   const sizes = [1, 8, 64];
-  const rounds = options.quick ? 1 : 3;
+  const rounds = options.quick ? 1 : 5;
   const perSize = new Map<string, Record<string, number>>(factories.map((f) => [f.id, {}]));
   for (const sizeMiB of sizes) {
     const size = sizeMiB * MiB;

@@ -5,7 +5,7 @@
  * and `execSettled()` resolves to each result's outcome.
  */
 import { GoCacheChain } from '../generated/chain.js';
-import type { Connection } from './connection.js';
+import type { Connection, ReplySink } from './connection.js';
 import { literal } from './decoders.js';
 import { GoCacheArgumentError, GoCacheCommandError, GoCacheError, GoCacheProtocolError } from './errors.js';
 import type { CommandArg, CommandInfo, Decoder, RespValue, ServerKind } from './types.js';
@@ -98,18 +98,89 @@ abstract class Chain<S extends string | Buffer, R extends unknown[], K extends k
 
 /** Commands sent together in one write, each answered on its own (no atomicity): `client.pipeline()`. */
 export class Pipeline<S extends string | Buffer, R extends unknown[] = []> extends Chain<S, R, 'pipeline'> {
-  async execSettled(): Promise<SettledTuple<R>> {
-    this.checkBuilt();
-    // Every send happens in this one synchronous loop, so the whole pipeline leaves in one write.
-    const replies = this.queued.map(async (command): Promise<Settled<unknown>> => {
-      try {
-        const values = await Promise.all(command.argLists.map((args) => this.connection.send<unknown>(command.info.name, args, command.decode, this.buffers)));
-        return { ok: true, value: command.combine === 'sum' ? (values as number[]).reduce((a, b) => a + b, 0) : values[0] };
-      } catch (error) {
-        return { ok: false, error: asGoCacheError(error) };
+  /** One callback per reply, no promise per command: the results land in one array. */
+  execSettled(): Promise<SettledTuple<R>> {
+    try {
+      this.checkBuilt();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const queued = this.queued;
+    const n = queued.length;
+    const results = new Array<Settled<unknown>>(n);
+    if (n === 0) return Promise.resolve(results as SettledTuple<R>);
+    return new Promise((resolve) => {
+      let remaining = n;
+      const done = (): void => {
+        if (--remaining === 0) resolve(results as SettledTuple<R>);
+      };
+      for (let i = 0; i < n; i++) {
+        const command = queued[i]!;
+        if (command.argLists.length === 1) {
+          this.connection.send<unknown>(command.info.name, command.argLists[0]!, command.decode, this.buffers).then(
+            (value) => {
+              results[i] = { ok: true, value };
+              done();
+            },
+            (error: unknown) => {
+              results[i] = { ok: false, error: asGoCacheError(error) };
+              done();
+            },
+          );
+        } else {
+          Promise.all(command.argLists.map((args) => this.connection.send<number>(command.info.name, args, command.decode, this.buffers))).then(
+            (values) => {
+              results[i] = { ok: true, value: values.reduce((a, b) => a + b, 0) };
+              done();
+            },
+            (error: unknown) => {
+              results[i] = { ok: false, error: asGoCacheError(error) };
+              done();
+            },
+          );
+        }
       }
     });
-    return (await Promise.all(replies)) as SettledTuple<R>;
+  }
+
+  /** The values in order: one sink for all the replies, no promise or Settled per command. */
+  override exec(): Promise<R> {
+    try {
+      this.checkBuilt();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const queued = this.queued;
+    const n = queued.length;
+    if (n === 0) return Promise.resolve([] as unknown as R);
+    for (const command of queued) if (command.argLists.length !== 1) return super.exec();
+    return new Promise<R>((resolve, reject) => {
+      const values = new Array<unknown>(n);
+      let failed: Array<{ index: number; error: GoCacheError }> | undefined;
+      let remaining = n;
+      const done = (): void => {
+        if (--remaining > 0) return;
+        if (failed === undefined) return resolve(values as R);
+        failed.sort((a, b) => a.index - b.index);
+        const settled = values.map((value): Settled<unknown> => ({ ok: true, value }));
+        for (const { index, error } of failed) settled[index] = { ok: false, error };
+        reject(new GoCachePipelineError<R>(settled as SettledTuple<R>, failed));
+      };
+      const sink: ReplySink = {
+        ok(index, value) {
+          values[index] = value;
+          done();
+        },
+        fail(index, error) {
+          (failed ??= []).push({ index, error: asGoCacheError(error) });
+          done();
+        },
+      };
+      for (let i = 0; i < n; i++) {
+        const command = queued[i]!;
+        this.connection.sendTo(sink, i, command.info.name, command.argLists[0]!, command.decode, this.buffers);
+      }
+    });
   }
 }
 

@@ -376,6 +376,34 @@ describe('RespParser: a stream of every type, cut anywhere', () => {
     expect(failures).toEqual([]);
   });
 
+  it('keeps nothing of a chunk after feed: the connection reads into one reused buffer', () => {
+    // Each piece is copied into the same buffer, fed, then overwritten, as the socket's onread does.
+    const reused = Buffer.alloc(streamWire.length);
+    const failures: number[] = [];
+    for (const size of [1, 2, 3, 7, 64, 1000, 65536]) {
+      const events: Event[] = [];
+      const parser: RespParser = new RespParser({
+        onReply: (value) => {
+          events.push({ push: false, value });
+          parser.returnBuffers = streamModes[events.length] ?? false;
+        },
+        onPush: (value) => {
+          events.push({ push: true, value });
+          parser.returnBuffers = streamModes[events.length] ?? false;
+        },
+      });
+      parser.returnBuffers = streamModes[0] ?? false;
+      for (let offset = 0; offset < streamWire.length; offset += size) {
+        const piece = streamWire.subarray(offset, offset + size);
+        piece.copy(reused, 0);
+        parser.feed(reused.subarray(0, piece.length));
+        reused.fill(0x3f);
+      }
+      if (!sameEvents(events, streamExpected)) failures.push(size);
+    }
+    expect(failures).toEqual([]);
+  });
+
   it('fed in three pieces around every cut of the small replies, gives the same values', () => {
     // Every pair of cuts within the replies before the big bulk (a cut inside a cut header, etc.).
     const smallEnd = streamWire.indexOf(`$${bigPayload.length}\r\n`);
