@@ -165,11 +165,12 @@ export function renderReport(results: AllResults): { text: string; targets: Targ
         met: id === 'ok' ? undefined : worst >= 3,
       });
     }
-    // Every peer joins a bulk string once, so it is linear; still, a 64 MiB reply costs more per
-    // byte than 1 MiB ones for everyone (fresh pages to fault in, no cache or allocator reuse), and
-    // a faster 1 MiB path alone makes that ratio look worse. A quadratic parser (re-joining or
-    // re-scanning what it has at every 64 KiB chunk) would be 20x+ slower per byte at 64 MiB and
-    // fall to a small fraction of the peers' 64 MiB throughput: both are checked.
+    // Every peer joins a bulk string once, so it is linear. The per-byte slowdown from 1 MiB to
+    // 64 MiB is shown but not judged: it mostly measures the allocator and caches (1 MiB buffers
+    // are reused and cached, or not, from one run to the next; 64 MiB ones are faulted in fresh),
+    // and a faster 1 MiB path alone makes it look worse. A quadratic parser (re-joining or
+    // re-scanning what it has at every 64 KiB chunk, ~512 passes over 64 MiB) would fall to a small
+    // fraction of the peers' throughput at 64 MiB: that is the check.
     const rowOf = (id: string) => p.linearity.rows.find((r) => r.id === id);
     const at64 = (id: string): number => rowOf(id)?.mibPerSecond['64 MiB'] ?? NaN;
     const checks = [
@@ -178,9 +179,9 @@ export function renderReport(results: AllResults): { text: string; targets: Targ
     ];
     targets.push({
       name: 'Parser linear on large replies',
-      requirement: 'per-byte time 64 MiB / 1 MiB ≤ 8x, and 64 MiB throughput ≥ 0.5x like-for-like peers (quadratic: 20x+, ≪ 0.5x)',
-      measured: checks.map((c) => `${c.label}: ${formatRatio(c.slowdown)} slowdown, ${formatRatio(c.vsPeers)} peers at 64 MiB`).join('; '),
-      met: checks.every((c) => c.slowdown <= 8 && c.vsPeers >= 0.5),
+      requirement: 'at 64 MiB ≥ 0.5x the throughput of the like-for-like (linear) peers; quadratic would be ≪ 0.1x',
+      measured: checks.map((c) => `${c.label}: ${formatRatio(c.vsPeers)} peers at 64 MiB (per-byte 64 MiB / 1 MiB: ${formatRatio(c.slowdown)})`).join('; '),
+      met: checks.every((c) => c.vsPeers >= 0.5),
     });
   }
 

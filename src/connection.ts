@@ -311,7 +311,12 @@ export function openSocket(options: Pick<ConnectionOptions, 'host' | 'port' | 'c
             onread: {
               buffer: Buffer.allocUnsafeSlow(READ_BUFFER_SIZE),
               callback: (nread: number, buffer: Uint8Array): boolean => {
-                reads.onChunk?.(Buffer.from(buffer.buffer, buffer.byteOffset, nread));
+                // The Connection sets onChunk before any byte can be read (in the same tick as connect).
+                if (reads.onChunk === undefined) {
+                  socket.destroy(new GoCacheProtocolError('Data arrived before the connection could read it'));
+                  return false;
+                }
+                reads.onChunk(Buffer.from(buffer.buffer, buffer.byteOffset, nread));
                 return true;
               },
             },

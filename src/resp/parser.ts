@@ -79,7 +79,55 @@ interface FastSlices {
   latin1Slice(start: number, end: number): string;
 }
 
+/** Up to 16 ASCII bytes: String.fromCharCode beats the native slice call (~30 vs ~40 ns). */
+function shortAscii(buf: Buffer, start: number, end: number): string | undefined {
+  let bits = 0;
+  for (let i = start; i < end; i++) bits |= buf[i]!;
+  if (bits >= 0x80) return undefined;
+  switch (end - start) {
+    case 0:
+      return '';
+    case 1:
+      return String.fromCharCode(buf[start]!);
+    case 2:
+      return String.fromCharCode(buf[start]!, buf[start + 1]!);
+    case 3:
+      return String.fromCharCode(buf[start]!, buf[start + 1]!, buf[start + 2]!);
+    case 4:
+      return String.fromCharCode(buf[start]!, buf[start + 1]!, buf[start + 2]!, buf[start + 3]!);
+    case 5:
+      return String.fromCharCode(buf[start]!, buf[start + 1]!, buf[start + 2]!, buf[start + 3]!, buf[start + 4]!);
+    case 6:
+      return String.fromCharCode(buf[start]!, buf[start + 1]!, buf[start + 2]!, buf[start + 3]!, buf[start + 4]!, buf[start + 5]!);
+    case 7:
+      return String.fromCharCode(buf[start]!, buf[start + 1]!, buf[start + 2]!, buf[start + 3]!, buf[start + 4]!, buf[start + 5]!, buf[start + 6]!);
+    case 8:
+      return String.fromCharCode(buf[start]!, buf[start + 1]!, buf[start + 2]!, buf[start + 3]!, buf[start + 4]!, buf[start + 5]!, buf[start + 6]!, buf[start + 7]!);
+    case 9:
+      return String.fromCharCode(buf[start]!, buf[start + 1]!, buf[start + 2]!, buf[start + 3]!, buf[start + 4]!, buf[start + 5]!, buf[start + 6]!, buf[start + 7]!, buf[start + 8]!);
+    case 10:
+      return String.fromCharCode(buf[start]!, buf[start + 1]!, buf[start + 2]!, buf[start + 3]!, buf[start + 4]!, buf[start + 5]!, buf[start + 6]!, buf[start + 7]!, buf[start + 8]!, buf[start + 9]!);
+    case 11:
+      return String.fromCharCode(buf[start]!, buf[start + 1]!, buf[start + 2]!, buf[start + 3]!, buf[start + 4]!, buf[start + 5]!, buf[start + 6]!, buf[start + 7]!, buf[start + 8]!, buf[start + 9]!, buf[start + 10]!);
+    case 12:
+      return String.fromCharCode(buf[start]!, buf[start + 1]!, buf[start + 2]!, buf[start + 3]!, buf[start + 4]!, buf[start + 5]!, buf[start + 6]!, buf[start + 7]!, buf[start + 8]!, buf[start + 9]!, buf[start + 10]!, buf[start + 11]!);
+    case 13:
+      return String.fromCharCode(buf[start]!, buf[start + 1]!, buf[start + 2]!, buf[start + 3]!, buf[start + 4]!, buf[start + 5]!, buf[start + 6]!, buf[start + 7]!, buf[start + 8]!, buf[start + 9]!, buf[start + 10]!, buf[start + 11]!, buf[start + 12]!);
+    case 14:
+      return String.fromCharCode(buf[start]!, buf[start + 1]!, buf[start + 2]!, buf[start + 3]!, buf[start + 4]!, buf[start + 5]!, buf[start + 6]!, buf[start + 7]!, buf[start + 8]!, buf[start + 9]!, buf[start + 10]!, buf[start + 11]!, buf[start + 12]!, buf[start + 13]!);
+    case 15:
+      return String.fromCharCode(buf[start]!, buf[start + 1]!, buf[start + 2]!, buf[start + 3]!, buf[start + 4]!, buf[start + 5]!, buf[start + 6]!, buf[start + 7]!, buf[start + 8]!, buf[start + 9]!, buf[start + 10]!, buf[start + 11]!, buf[start + 12]!, buf[start + 13]!, buf[start + 14]!);
+    case 16:
+      return String.fromCharCode(buf[start]!, buf[start + 1]!, buf[start + 2]!, buf[start + 3]!, buf[start + 4]!, buf[start + 5]!, buf[start + 6]!, buf[start + 7]!, buf[start + 8]!, buf[start + 9]!, buf[start + 10]!, buf[start + 11]!, buf[start + 12]!, buf[start + 13]!, buf[start + 14]!, buf[start + 15]!);
+  }
+  return undefined;
+}
+
 function utf8(buf: Buffer, start: number, end: number): string {
+  if (end - start <= 16) {
+    const text = shortAscii(buf, start, end);
+    if (text !== undefined) return text;
+  }
   if (end - start >= ASCII_CHECK_FROM && isAscii(buf.subarray(start, end))) return (buf as unknown as FastSlices).latin1Slice(start, end);
   return (buf as unknown as FastSlices).utf8Slice(start, end);
 }
@@ -518,7 +566,7 @@ export class RespParser {
       const c = buf[i]!;
       if (c === CR) break;
       const digit = c - 0x30;
-      if (digit < 0 || digit > 9) throw this.malformedNumber(buf, start - 1, i);
+      if (digit >>> 0 > 9) throw this.malformedNumber(buf, start - 1, i);
       n = n * 10 + digit;
       i++;
     }
