@@ -111,34 +111,19 @@ export class Pipeline<S extends string | Buffer, R extends unknown[] = []> exten
     if (n === 0) return Promise.resolve(results as SettledTuple<R>);
     return new Promise((resolve) => {
       let remaining = n;
-      const done = (): void => {
-        if (--remaining === 0) resolve(results as SettledTuple<R>);
+      const settle = (index: number, reply: Promise<unknown>): void => {
+        reply.then(
+          (value) => (results[index] = { ok: true, value }),
+          (error: unknown) => (results[index] = { ok: false, error: asGoCacheError(error) }),
+        ).then(() => {
+          if (--remaining === 0) resolve(results as SettledTuple<R>);
+        });
       };
       for (let i = 0; i < n; i++) {
-        const command = queued[i]!;
-        if (command.argLists.length === 1) {
-          this.connection.send<unknown>(command.info.name, command.argLists[0]!, command.decode, this.buffers).then(
-            (value) => {
-              results[i] = { ok: true, value };
-              done();
-            },
-            (error: unknown) => {
-              results[i] = { ok: false, error: asGoCacheError(error) };
-              done();
-            },
-          );
-        } else {
-          Promise.all(command.argLists.map((args) => this.connection.send<number>(command.info.name, args, command.decode, this.buffers))).then(
-            (values) => {
-              results[i] = { ok: true, value: values.reduce((a, b) => a + b, 0) };
-              done();
-            },
-            (error: unknown) => {
-              results[i] = { ok: false, error: asGoCacheError(error) };
-              done();
-            },
-          );
-        }
+        const { info, argLists, decode } = queued[i]!;
+        const send = (args: CommandArg[]) => this.connection.send<number>(info.name, args, decode, this.buffers);
+        // Several commands for one result (GoCache's single-key DELs) add up, as the client's own del() does.
+        settle(i, argLists.length === 1 ? send(argLists[0]!) : Promise.all(argLists.map(send)).then((counts) => counts.reduce((a, b) => a + b, 0)));
       }
     });
   }
