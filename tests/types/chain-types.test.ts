@@ -5,45 +5,19 @@
  * `@ts-expect-error` lines are not passing by accident.
  */
 import { readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Project, ts, type Diagnostic, type SourceFile } from 'ts-morph';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { createTypeChecker, root, type TypeChecker } from './compiler.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const typecheckPath = join(root, 'tests/types/chain.typecheck.ts');
 
-let project: Project;
-let counter = 0;
+let compiler: TypeChecker;
+const problems: TypeChecker['problems'] = (file) => compiler.problems(file);
+const check: TypeChecker['check'] = (text) => compiler.check(text);
 
 beforeAll(() => {
-  project = new Project({ tsConfigFilePath: join(root, 'tsconfig.json'), skipAddingFilesFromTsConfig: true });
-  project.addSourceFileAtPath(typecheckPath);
-  project.resolveSourceFileDependencies();
+  compiler = createTypeChecker('tests/types/chain.typecheck.ts', '__chain_snippet_');
 }, 60_000);
-
-interface Problem {
-  line: number;
-  code: number;
-  message: string;
-}
-
-function problems(file: SourceFile): Problem[] {
-  return file
-    .getPreEmitDiagnostics()
-    .filter((d: Diagnostic) => d.getCategory() === ts.DiagnosticCategory.Error)
-    .map((d) => ({ line: d.getLineNumber() ?? 0, code: d.getCode(), message: ts.flattenDiagnosticMessageText(d.compilerObject.messageText, '\n') }));
-}
-
-/** Type-checks `text` as tests/types/__chain_snippet_N.ts (in memory only) and returns its errors. */
-function check(text: string): Problem[] {
-  const file = project.createSourceFile(join(root, 'tests/types', `__chain_snippet_${counter++}.ts`), text);
-  try {
-    return problems(file);
-  } finally {
-    project.removeSourceFile(file);
-  }
-}
 
 const PRELUDE = [
   "import { GoCacheClient, type Settled, type SettledTuple, type Pipeline, type Multi } from '../../src/index.js';",
@@ -57,7 +31,7 @@ const snippet = (body: string) => `${PRELUDE}export async function snippet(): Pr
 
 describe('tests/types/chain.typecheck.ts', { timeout: 60_000 }, () => {
   it('compiles with no error (every @ts-expect-error is used)', () => {
-    const file = project.getSourceFileOrThrow(typecheckPath);
+    const file = compiler.project.getSourceFileOrThrow(typecheckPath);
     expect(problems(file)).toEqual([]);
     expect(file.getImportDeclarations().map((d) => d.getModuleSpecifierValue())).toContain('../../src/index.js');
     expect(file.getFullText().match(/\/\/ @ts-expect-error/g)?.length).toBeGreaterThanOrEqual(10);

@@ -4,45 +4,19 @@
  * reason, so the file's `@ts-expect-error` lines are not passing by accident.
  */
 import { readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Project, ts, type Diagnostic, type SourceFile } from 'ts-morph';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { createTypeChecker, root, type TypeChecker } from './compiler.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const typecheckPath = join(root, 'tests/types/api.typecheck.ts');
 
-let project: Project;
-let counter = 0;
+let compiler: TypeChecker;
+const problems: TypeChecker['problems'] = (file) => compiler.problems(file);
+const check: TypeChecker['check'] = (text) => compiler.check(text);
 
 beforeAll(() => {
-  project = new Project({ tsConfigFilePath: join(root, 'tsconfig.json'), skipAddingFilesFromTsConfig: true });
-  project.addSourceFileAtPath(typecheckPath);
-  project.resolveSourceFileDependencies();
+  compiler = createTypeChecker('tests/types/api.typecheck.ts', '__snippet_');
 }, 60_000);
-
-interface Problem {
-  line: number;
-  code: number;
-  message: string;
-}
-
-function problems(file: SourceFile): Problem[] {
-  return file
-    .getPreEmitDiagnostics()
-    .filter((d: Diagnostic) => d.getCategory() === ts.DiagnosticCategory.Error)
-    .map((d) => ({ line: d.getLineNumber() ?? 0, code: d.getCode(), message: ts.flattenDiagnosticMessageText(d.compilerObject.messageText, '\n') }));
-}
-
-/** Type-checks `text` as tests/types/__snippet_N.ts (in memory only) and returns its errors. */
-function check(text: string): Problem[] {
-  const file = project.createSourceFile(join(root, 'tests/types', `__snippet_${counter++}.ts`), text);
-  try {
-    return problems(file);
-  } finally {
-    project.removeSourceFile(file);
-  }
-}
 
 const PRELUDE = [
   "import { GoCacheClient, type SetOptions } from '../../src/index.js';",
@@ -56,7 +30,7 @@ const snippet = (body: string) => `${PRELUDE}export async function snippet(): Pr
 
 describe('tests/types/api.typecheck.ts', { timeout: 60_000 }, () => {
   it('compiles with no error (every @ts-expect-error is used)', () => {
-    const file = project.getSourceFileOrThrow(typecheckPath);
+    const file = compiler.project.getSourceFileOrThrow(typecheckPath);
     expect(problems(file)).toEqual([]);
     // The file really exercises the API: it imports the package entry and has expectations.
     expect(file.getImportDeclarations().map((d) => d.getModuleSpecifierValue())).toContain('../../src/index.js');
