@@ -98,58 +98,34 @@ abstract class Chain<S extends string | Buffer, R extends unknown[], K extends k
 
 /** Commands sent together in one write, each answered on its own (no atomicity): `client.pipeline()`. */
 export class Pipeline<S extends string | Buffer, R extends unknown[] = []> extends Chain<S, R, 'pipeline'> {
-  /** One callback per reply, no promise per command: the results land in one array. */
-  execSettled(): Promise<SettledTuple<R>> {
-    try {
-      this.checkBuilt();
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    const queued = this.queued;
-    const n = queued.length;
-    const results = new Array<Settled<unknown>>(n);
-    if (n === 0) return Promise.resolve(results as SettledTuple<R>);
-    return new Promise((resolve) => {
-      let remaining = n;
-      const settle = (index: number, reply: Promise<unknown>): void => {
-        reply.then(
-          (value) => (results[index] = { ok: true, value }),
-          (error: unknown) => (results[index] = { ok: false, error: asGoCacheError(error) }),
-        ).then(() => {
-          if (--remaining === 0) resolve(results as SettledTuple<R>);
-        });
-      };
-      for (let i = 0; i < n; i++) {
-        const { info, argLists, decode } = queued[i]!;
-        const send = (args: CommandArg[]) => this.connection.send<number>(info.name, args, decode, this.buffers);
-        // Several commands for one result (GoCache's single-key DELs) add up, as the client's own del() does.
-        settle(i, argLists.length === 1 ? send(argLists[0]!) : Promise.all(argLists.map(send)).then((counts) => counts.reduce((a, b) => a + b, 0)));
-      }
-    });
+  override async exec(): Promise<R> {
+    const { values, failed } = await this.run();
+    if (failed !== undefined) throw new GoCachePipelineError<R>(settledOf<R>(values, failed), failed);
+    return values as R;
   }
 
-  /** The values in order: one sink for all the replies, no promise or Settled per command. */
-  override exec(): Promise<R> {
-    try {
-      this.checkBuilt();
-    } catch (error) {
-      return Promise.reject(error);
-    }
+  async execSettled(): Promise<SettledTuple<R>> {
+    const { values, failed } = await this.run();
+    return settledOf<R>(values, failed ?? []);
+  }
+
+  /**
+   * Sends every command in one synchronous loop (so one write) and collects the replies through one
+   * sink: no promise, closure or result object per command on the common path.
+   */
+  private run(): Promise<{ values: unknown[]; failed?: Array<{ index: number; error: GoCacheError }> }> {
+    this.checkBuilt();
     const queued = this.queued;
     const n = queued.length;
-    if (n === 0) return Promise.resolve([] as unknown as R);
-    for (const command of queued) if (command.argLists.length !== 1) return super.exec();
-    return new Promise<R>((resolve, reject) => {
-      const values = new Array<unknown>(n);
+    const values = new Array<unknown>(n);
+    if (n === 0) return Promise.resolve({ values });
+    return new Promise((resolve) => {
       let failed: Array<{ index: number; error: GoCacheError }> | undefined;
       let remaining = n;
       const done = (): void => {
         if (--remaining > 0) return;
-        if (failed === undefined) return resolve(values as R);
-        failed.sort((a, b) => a.index - b.index);
-        const settled = values.map((value): Settled<unknown> => ({ ok: true, value }));
-        for (const { index, error } of failed) settled[index] = { ok: false, error };
-        reject(new GoCachePipelineError<R>(settled as SettledTuple<R>, failed));
+        failed?.sort((a, b) => a.index - b.index);
+        resolve(failed === undefined ? { values } : { values, failed });
       };
       const sink: ReplySink = {
         ok(index, value) {
@@ -162,11 +138,25 @@ export class Pipeline<S extends string | Buffer, R extends unknown[] = []> exten
         },
       };
       for (let i = 0; i < n; i++) {
-        const command = queued[i]!;
-        this.connection.sendTo(sink, i, command.info.name, command.argLists[0]!, command.decode, this.buffers);
+        const { info, argLists, decode } = queued[i]!;
+        if (argLists.length === 1) {
+          this.connection.sendTo(sink, i, info.name, argLists[0]!, decode, this.buffers);
+        } else {
+          // Several commands for one result (GoCache's single-key DELs) add up, as the client's own del() does.
+          Promise.all(argLists.map((args) => this.connection.send<number>(info.name, args, decode, this.buffers))).then(
+            (counts) => sink.ok(i, counts.reduce((a, b) => a + b, 0)),
+            (error: unknown) => sink.fail(i, asGoCacheError(error)),
+          );
+        }
       }
     });
   }
+}
+
+function settledOf<R extends unknown[]>(values: unknown[], failed: Array<{ index: number; error: GoCacheError }>): SettledTuple<R> {
+  const settled = values.map((value): Settled<unknown> => ({ ok: true, value }));
+  for (const { index, error } of failed) settled[index] = { ok: false, error };
+  return settled as SettledTuple<R>;
 }
 
 const queuedReply = literal('QUEUED');
