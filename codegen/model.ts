@@ -65,7 +65,7 @@ export interface CommandModel {
   aliases: string[];
   summary: string;
   redis: string | false;
-  gocache: { supported: boolean; note?: string; split?: 'sum'; multi?: false };
+  gocache: { supported: boolean; note?: string; split?: 'sum'; multi?: false | string };
   flags: string[];
   positionals: ArgModel[];
   /** Every option (token argument), standalone or inside a choice, in wire order. */

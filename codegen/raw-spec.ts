@@ -43,7 +43,7 @@ export interface RawSpec {
   aliases?: string[];
   summary: string;
   redis: string | false;
-  gocache: boolean | { note?: string; split?: 'sum'; multi?: false };
+  gocache: boolean | { note?: string; split?: 'sum'; multi?: false | string };
   flags?: string[];
   args: Array<RawArg | RawChoice>;
   reply: RawReply;

@@ -175,12 +175,9 @@ export class Multi<S extends string | Buffer, R extends unknown[] = []> extends 
   private checkAllowed(): void {
     for (const command of this.queued) {
       if (command.info.flags.includes('no-multi')) throw new GoCacheArgumentError(`${command.info.name} cannot be used in a transaction`);
-      if (this.target === 'gocache' && !command.info.gocacheInMulti) {
-        throw new GoCacheArgumentError(
-          command.info.name === 'DBSIZE'
-            ? 'DBSIZE inside MULTI deadlocks GoCache, so it is never sent there; call dbsize() outside the transaction'
-            : `GoCache does not allow ${command.info.name} inside a transaction`,
-        );
+      const inMulti = command.info.gocacheInMulti;
+      if (this.target === 'gocache' && inMulti !== true) {
+        throw new GoCacheArgumentError(`${command.info.name} is never sent to GoCache inside a transaction: ${inMulti === false ? 'GoCache does not serve it' : inMulti}`);
       }
       if (command.argLists.length !== 1) throw new GoCacheArgumentError(`${command.info.name} of several keys is several commands on GoCache, which a transaction cannot hold; send one key per call`);
     }

@@ -28,8 +28,8 @@ export interface CommandInfo {
   /** Names of the arguments that hold keys. */
   readonly keys: readonly string[];
   readonly gocache: boolean;
-  /** False when GoCache must never receive it inside MULTI (refused there, or DBSIZE's deadlock). */
-  readonly gocacheInMulti: boolean;
+  /** true, or why GoCache must never receive it inside MULTI (it refuses it there, or hangs). */
+  readonly gocacheInMulti: true | false | string;
   readonly redis: string | false;
 }
 

@@ -38,7 +38,7 @@ export function emitCommand(file: SourceFile, model: CommandModel): void {
         type: 'CommandInfo',
         initializer: (w) =>
           w.write(
-            `{ name: '${model.command}', flags: [${model.flags.map((f) => `'${f}'`).join(', ')}], keys: [${model.keyArgs.map((k) => `'${k}'`).join(', ')}], gocache: ${model.gocache.supported}, gocacheInMulti: ${model.gocache.supported && model.gocache.multi !== false}, redis: ${model.redis === false ? 'false' : `'${model.redis}'`} }`,
+            `{ name: '${model.command}', flags: [${model.flags.map((f) => `'${f}'`).join(', ')}], keys: [${model.keyArgs.map((k) => `'${k}'`).join(', ')}], gocache: ${model.gocache.supported}, gocacheInMulti: ${gocacheInMulti(model)}, redis: ${model.redis === false ? 'false' : `'${model.redis}'`} }`,
           ),
       },
     ],
@@ -48,6 +48,14 @@ export function emitCommand(file: SourceFile, model: CommandModel): void {
   if (model.optionsTypeName) emitOptionsType(file, model);
   emitBuilder(file, model);
   emitDecoders(file, model);
+}
+
+/** true, or why GoCache must not receive the command inside MULTI. */
+function gocacheInMulti(model: CommandModel): string {
+  const multi = model.gocache.multi;
+  if (!model.gocache.supported || multi === undefined) return String(model.gocache.supported);
+  const reason = multi === false ? 'GoCache refuses it there' : multi;
+  return `'${reason.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
 function optionDoc(arg: ArgModel): string[] {

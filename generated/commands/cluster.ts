@@ -6,7 +6,7 @@ import { bulkString, parsed } from '../../src/decoders.js';
 import { parseClusterNodes } from '../../src/reply-parsers.js';
 
 /** CLUSTER NODES: List the nodes of the cluster as this node sees them. */
-export const CLUSTER_NODES: CommandInfo = { name: 'CLUSTER NODES', flags: [], keys: [], gocache: true, gocacheInMulti: false, redis: '3.0.0' };
+export const CLUSTER_NODES: CommandInfo = { name: 'CLUSTER NODES', flags: [], keys: [], gocache: true, gocacheInMulti: 'GoCache refuses it there', redis: '3.0.0' };
 
 /** The arguments of CLUSTER NODES, checked. Throws GoCacheArgumentError before anything is sent. */
 export function clusterNodesArgs(target: ServerKind): CommandArg[] {

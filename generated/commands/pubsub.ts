@@ -23,7 +23,7 @@ export function psubscribeArgs(target: ServerKind, patterns: ReadonlyArray<Redis
 export const decodePsubscribe: Decoder = anyReply;
 
 /** PUBLISH: Post a message to a channel. */
-export const PUBLISH: CommandInfo = { name: 'PUBLISH', flags: ['fast', 'pubsub'], keys: [], gocache: true, gocacheInMulti: false, redis: '2.0.0' };
+export const PUBLISH: CommandInfo = { name: 'PUBLISH', flags: ['fast', 'pubsub'], keys: [], gocache: true, gocacheInMulti: 'GoCache refuses it there', redis: '2.0.0' };
 
 /** The arguments of PUBLISH, checked. Throws GoCacheArgumentError before anything is sent. */
 export function publishArgs(target: ServerKind, channel: RedisString, message: RedisValue): CommandArg[] {
@@ -53,7 +53,7 @@ export function punsubscribeArgs(target: ServerKind, patterns?: ReadonlyArray<Re
 export const decodePunsubscribe: Decoder = anyReply;
 
 /** SUBSCRIBE: Listen for the messages published to one or more channels. */
-export const SUBSCRIBE: CommandInfo = { name: 'SUBSCRIBE', flags: ['noscript', 'pubsub'], keys: [], gocache: true, gocacheInMulti: false, redis: '2.0.0' };
+export const SUBSCRIBE: CommandInfo = { name: 'SUBSCRIBE', flags: ['noscript', 'pubsub'], keys: [], gocache: true, gocacheInMulti: 'GoCache refuses it there', redis: '2.0.0' };
 
 /** The arguments of SUBSCRIBE, checked. Throws GoCacheArgumentError before anything is sent. */
 export function subscribeArgs(target: ServerKind, channels: ReadonlyArray<RedisString>): CommandArg[] {
@@ -69,7 +69,7 @@ export function subscribeArgs(target: ServerKind, channels: ReadonlyArray<RedisS
 export const decodeSubscribe: Decoder = anyReply;
 
 /** UNSUBSCRIBE: Stop listening for the messages published to channels, or to every channel. */
-export const UNSUBSCRIBE: CommandInfo = { name: 'UNSUBSCRIBE', flags: ['noscript', 'pubsub'], keys: [], gocache: true, gocacheInMulti: false, redis: '2.0.0' };
+export const UNSUBSCRIBE: CommandInfo = { name: 'UNSUBSCRIBE', flags: ['noscript', 'pubsub'], keys: [], gocache: true, gocacheInMulti: 'GoCache refuses it there', redis: '2.0.0' };
 
 /** The arguments of UNSUBSCRIBE, checked. Throws GoCacheArgumentError before anything is sent. */
 export function unsubscribeArgs(target: ServerKind, channels?: ReadonlyArray<RedisString>): CommandArg[] {

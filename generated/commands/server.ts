@@ -38,7 +38,7 @@ export function configSetArgs(target: ServerKind, parameterValues: PairsInput<Re
 export const decodeConfigSet: Decoder = literal('OK');
 
 /** DBSIZE: Count the keys in the database. */
-export const DBSIZE: CommandInfo = { name: 'DBSIZE', flags: ['fast', 'readonly'], keys: [], gocache: true, gocacheInMulti: false, redis: '1.0.0' };
+export const DBSIZE: CommandInfo = { name: 'DBSIZE', flags: ['fast', 'readonly'], keys: [], gocache: true, gocacheInMulti: 'DBSIZE inside MULTI deadlocks GoCache\'s keyspace; call dbsize() outside the transaction', redis: '1.0.0' };
 
 /** The arguments of DBSIZE, checked. Throws GoCacheArgumentError before anything is sent. */
 export function dbsizeArgs(target: ServerKind): CommandArg[] {

@@ -6,7 +6,7 @@ import { argKey, argNonEmpty, notOnGoCache } from '../../src/args.js';
 import { anyReply, arrayOf, literal, nullable } from '../../src/decoders.js';
 
 /** DISCARD: Abandon a transaction and its queued commands. */
-export const DISCARD: CommandInfo = { name: 'DISCARD', flags: ['fast', 'noscript'], keys: [], gocache: true, gocacheInMulti: false, redis: '2.0.0' };
+export const DISCARD: CommandInfo = { name: 'DISCARD', flags: ['fast', 'noscript'], keys: [], gocache: true, gocacheInMulti: 'GoCache refuses it there', redis: '2.0.0' };
 
 /** The arguments of DISCARD, checked. Throws GoCacheArgumentError before anything is sent. */
 export function discardArgs(target: ServerKind): CommandArg[] {
@@ -18,7 +18,7 @@ export function discardArgs(target: ServerKind): CommandArg[] {
 export const decodeDiscard: Decoder = literal('OK');
 
 /** EXEC: Run the queued commands of a transaction and answer their replies. */
-export const EXEC: CommandInfo = { name: 'EXEC', flags: ['noscript'], keys: [], gocache: true, gocacheInMulti: false, redis: '1.2.0' };
+export const EXEC: CommandInfo = { name: 'EXEC', flags: ['noscript'], keys: [], gocache: true, gocacheInMulti: 'GoCache refuses it there', redis: '1.2.0' };
 
 /** The arguments of EXEC, checked. Throws GoCacheArgumentError before anything is sent. */
 export function execArgs(target: ServerKind): CommandArg[] {
@@ -30,7 +30,7 @@ export function execArgs(target: ServerKind): CommandArg[] {
 export const decodeExec: Decoder = nullable(arrayOf(anyReply));
 
 /** MULTI: Start a transaction; the commands that follow are queued until EXEC. */
-export const MULTI: CommandInfo = { name: 'MULTI', flags: ['fast', 'noscript'], keys: [], gocache: true, gocacheInMulti: false, redis: '1.2.0' };
+export const MULTI: CommandInfo = { name: 'MULTI', flags: ['fast', 'noscript'], keys: [], gocache: true, gocacheInMulti: 'GoCache refuses it there', redis: '1.2.0' };
 
 /** The arguments of MULTI, checked. Throws GoCacheArgumentError before anything is sent. */
 export function multiArgs(target: ServerKind): CommandArg[] {
