@@ -3,6 +3,7 @@
  * core drives itself: pipelines, transactions, subscriptions, scripts by SHA.
  */
 import { createHash } from 'node:crypto';
+import type { LookupFunction } from 'node:net';
 import { watchArgs, WATCH } from '../generated/commands/transactions.js';
 import { GoCacheCommands } from '../generated/methods.js';
 import { Connection } from './connection.js';
@@ -43,6 +44,11 @@ export interface ClientOptions {
   connectTimeout?: number;
   /** Milliseconds a command may wait for its reply (GoCacheTimeoutError after); default 0, no limit. */
   commandTimeout?: number;
+  /**
+   * Resolves `host` instead of the system resolver: Node's `net.connect` `lookup` function (for a
+   * service-discovery resolver, a pinned address, or a test that must not touch the network's DNS).
+   */
+  lookup?: LookupFunction;
 }
 
 const rawReply: Decoder = (reply) => reply;
@@ -58,6 +64,7 @@ interface ResolvedOptions {
   clientName?: string;
   connectTimeout: number;
   commandTimeout: number;
+  lookup?: LookupFunction;
 }
 
 function resolveOptions(input: ClientOptions | string = {}): ResolvedOptions {
@@ -86,6 +93,10 @@ function resolveOptions(input: ClientOptions | string = {}): ResolvedOptions {
     connectTimeout: options.connectTimeout ?? 10_000,
     commandTimeout: options.commandTimeout ?? 0,
   };
+  if (options.lookup !== undefined) {
+    if (typeof options.lookup !== 'function') throw new GoCacheArgumentError('lookup must be a function (the lookup option of net.connect)');
+    resolved.lookup = options.lookup;
+  }
   for (const key of ['username', 'password', 'database', 'clientName'] as const) {
     const value = options[key] ?? fromUrl[key];
     if (value !== undefined) (resolved as unknown as Record<string, unknown>)[key] = value;

@@ -8,7 +8,7 @@
  * never answers, every pending command rejects with GoCacheProtocolError and the socket is closed:
  * its state is unknown, so it is never reused.
  */
-import { connect as netConnect, type Socket } from 'node:net';
+import { connect as netConnect, type LookupFunction, type Socket } from 'node:net';
 import { GoCacheCommandError, GoCacheConnectionError, GoCacheError, GoCacheProtocolError } from './errors.js';
 import { Queue } from './queue.js';
 import { encodeCommand, type CommandArg } from './resp/encoder.js';
@@ -22,6 +22,8 @@ export interface ConnectionOptions {
   connectTimeout: number;
   /** Milliseconds a command may wait for its reply; 0 means no limit. */
   commandTimeout: number;
+  /** Resolves the host name instead of the system resolver (Node's `net.connect` `lookup`). */
+  lookup?: LookupFunction | undefined;
 }
 
 export interface ReplySink {
@@ -299,15 +301,15 @@ const READ_BUFFER_SIZE = 256 * 1024;
  * `reads.onChunk`, valid only during the call, instead of emitting a fresh Buffer per 'data' event:
  * no allocation (and, for large replies, no page faults and external-memory GC pressure) per read.
  */
-export function openSocket(options: Pick<ConnectionOptions, 'host' | 'port' | 'connectTimeout'>, reads?: SocketReads): Promise<Socket> {
+export function openSocket(options: Pick<ConnectionOptions, 'host' | 'port' | 'connectTimeout' | 'lookup'>, reads?: SocketReads): Promise<Socket> {
   const address = `${options.host}:${options.port}`;
+  const where = { host: options.host, port: options.port, ...(options.lookup !== undefined ? { lookup: options.lookup } : {}) };
   return new Promise((resolve, reject) => {
     const socket =
       reads === undefined
-        ? netConnect({ host: options.host, port: options.port })
+        ? netConnect(where)
         : netConnect({
-            host: options.host,
-            port: options.port,
+            ...where,
             onread: {
               buffer: Buffer.allocUnsafeSlow(READ_BUFFER_SIZE),
               callback: (nread: number, buffer: Uint8Array): boolean => {
