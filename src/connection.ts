@@ -50,12 +50,19 @@ export class GoCacheTimeoutError extends GoCacheError {}
 
 const ignore = (): void => {};
 
+/** The longest string the outgoing batch joins text into (characters). */
+const BATCH_TEXT_LIMIT = 8 * 1024 * 1024;
+/** Bytes the socket may hold unsent before the batch waits for 'drain'. */
+const WRITE_BUFFER_LIMIT = 32 * 1024 * 1024;
+
 export class Connection {
   private readonly pending = new Queue<Pending>();
   private readonly parser: RespParser;
   private outText = '';
   private outChunks: Array<string | Buffer> = [];
   private flushScheduled = false;
+  /** The socket holds WRITE_BUFFER_LIMIT bytes or more: the rest of the batch waits for 'drain'. */
+  private waitingForDrain = false;
   private closing = false;
   /** Pending commands still waiting for their reply (not timed out): what close() waits for. */
   private awaited = 0;
@@ -108,22 +115,16 @@ export class Connection {
   /**
    * Queues one command. `buffers` asks for bulk strings as Buffers. Never throws: a bad argument or
    * a closed connection rejects the returned promise.
+   *
+   * A command takes a reply slot only once its bytes are in the outgoing batch: a command that cannot
+   * be encoded or buffered is rejected alone and leaves no slot behind, so no later reply can be
+   * handed to the wrong command.
    */
   send<T>(name: string, args: readonly CommandArg[], decode: Decoder, buffers = false): Promise<T> {
-    if (this.failure) return Promise.reject(this.failure);
-    if (this.closing) return Promise.reject(new GoCacheConnectionError('The client is closed'));
-    let encoded: string | Buffer;
-    try {
-      encoded = encodeCommand(args);
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    const refused = this.enqueueBytes(args);
+    if (refused !== undefined) return Promise.reject(refused);
     return new Promise<T>((resolve, reject) => {
-      if (this.pending.length === 0) this.parser.returnBuffers = buffers;
-      this.pending.push({ name, decode, buffers, resolve: resolve as (value: unknown) => void, reject, sentAt: this.options.commandTimeout > 0 ? Date.now() : 0, settled: false });
-      this.awaited++;
-      this.write(encoded);
-      if (this.options.commandTimeout > 0 && this.timer === undefined) this.armTimer(this.options.commandTimeout);
+      this.addPending({ name, decode, buffers, resolve: resolve as (value: unknown) => void, reject, sentAt: 0, settled: false });
     });
   }
 
@@ -132,19 +133,31 @@ export class Connection {
    * For explicit pipelines, where a promise and a microtask per command are pure overhead.
    */
   sendTo(sink: ReplySink, index: number, name: string, args: readonly CommandArg[], decode: Decoder, buffers = false): void {
-    if (this.failure) return sink.fail(index, this.failure);
-    if (this.closing) return sink.fail(index, new GoCacheConnectionError('The client is closed'));
-    let encoded: string | Buffer;
+    const refused = this.enqueueBytes(args);
+    if (refused !== undefined) return sink.fail(index, refused);
+    this.addPending({ name, decode, buffers, resolve: ignore, reject: ignore, sink, index, sentAt: 0, settled: false });
+  }
+
+  /** Encodes a command into the outgoing batch; the error that refused it, or undefined once its bytes are in. */
+  private enqueueBytes(args: readonly CommandArg[]): GoCacheError | undefined {
+    if (this.failure) return this.failure;
+    if (this.closing) return new GoCacheConnectionError('The client is closed');
     try {
-      encoded = encodeCommand(args);
+      this.write(encodeCommand(args));
+      return undefined;
     } catch (error) {
-      return sink.fail(index, error as Error);
+      return error instanceof GoCacheError ? error : new GoCacheError(`The command could not be buffered: ${String(error)}`, { cause: error });
     }
-    if (this.pending.length === 0) this.parser.returnBuffers = buffers;
-    this.pending.push({ name, decode, buffers, resolve: ignore, reject: ignore, sink, index, sentAt: this.options.commandTimeout > 0 ? Date.now() : 0, settled: false });
+  }
+
+  private addPending(entry: Pending): void {
+    if (this.pending.length === 0) this.parser.returnBuffers = entry.buffers;
+    this.pending.push(entry);
     this.awaited++;
-    this.write(encoded);
-    if (this.options.commandTimeout > 0 && this.timer === undefined) this.armTimer(this.options.commandTimeout);
+    if (this.options.commandTimeout > 0) {
+      entry.sentAt = Date.now();
+      if (this.timer === undefined) this.armTimer(this.options.commandTimeout);
+    }
   }
 
   /** Closes after the replies already asked for have arrived; commands sent from now on reject. */
@@ -168,9 +181,19 @@ export class Connection {
     else this.closeListeners.push(listener);
   }
 
+  /**
+   * Appends to the outgoing batch, flushed on the next tick. Text is joined into one string up to
+   * BATCH_TEXT_LIMIT, then starts a new piece: V8 cannot build a string past ~512 MiB, and one tick
+   * may queue more than that (520 SETs of 1 MiB), so no string grows past the limit.
+   */
   private write(encoded: string | Buffer): void {
     if (typeof encoded === 'string') {
-      this.outText += encoded;
+      if (this.outText.length + encoded.length <= BATCH_TEXT_LIMIT) {
+        this.outText += encoded;
+      } else {
+        if (this.outText.length > 0) this.outChunks.push(this.outText);
+        this.outText = encoded;
+      }
     } else {
       if (this.outText.length > 0) {
         this.outChunks.push(this.outText);
@@ -184,19 +207,36 @@ export class Connection {
     }
   }
 
+  /**
+   * Hands the batch to the socket. While the socket already holds more than WRITE_BUFFER_LIMIT bytes
+   * that the kernel has not taken, the rest waits for 'drain': what a huge tick queues is kept as the
+   * caller's own strings, not copied into Node's write buffer all at once.
+   */
   private flush(): void {
     this.flushScheduled = false;
-    if (this.failure) return;
+    if (this.failure || this.waitingForDrain) return;
     if (this.outChunks.length === 0) {
-      this.socket.write(this.outText);
-    } else {
-      if (this.outText.length > 0) this.outChunks.push(this.outText);
-      this.socket.cork();
-      for (const chunk of this.outChunks) this.socket.write(chunk);
-      this.socket.uncork();
-      this.outChunks = [];
+      if (this.outText.length > 0) this.socket.write(this.outText);
+      this.outText = '';
+      return;
     }
-    this.outText = '';
+    if (this.outText.length > 0) {
+      this.outChunks.push(this.outText);
+      this.outText = '';
+    }
+    const chunks = this.outChunks;
+    let written = 0;
+    this.socket.cork();
+    while (written < chunks.length && this.socket.writableLength < WRITE_BUFFER_LIMIT) this.socket.write(chunks[written++]!);
+    this.socket.uncork();
+    this.outChunks = written === chunks.length ? [] : chunks.slice(written);
+    if (this.outChunks.length > 0) {
+      this.waitingForDrain = true;
+      this.socket.once('drain', () => {
+        this.waitingForDrain = false;
+        this.flush();
+      });
+    }
   }
 
   private onReply(value: RespValue): void {
