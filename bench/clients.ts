@@ -5,7 +5,7 @@
  */
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
-import { GoCacheClient } from '../src/client.js';
+import { GoCacheClient } from '../src/client/client.js';
 
 export type Family = 'ours' | 'ioredis' | 'node-redis';
 

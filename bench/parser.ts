@@ -1,7 +1,7 @@
 /**
  * Reply parsers alone, no socket: the same pre-built RESP2 byte streams, cut into 64 KiB chunks (so
  * replies are cut at arbitrary bytes, as a socket cuts them), fed to
- * - ours: src/resp/parser.ts (RespParser), strings (what the client asks for) and Buffers;
+ * - ours: src/runtime/resp/parser.ts (RespParser), strings (what the client asks for) and Buffers;
  * - redis-parser 3 (ioredis 4/5's parser), strings;
  * - ioredis 6's own decoder (built/resp/decoder.js, adapted from node-redis and compiled with
  *   WeakMap-based private fields), with the type mapping ioredis itself passes (bulk strings as
@@ -11,7 +11,7 @@
  */
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
-import { RespParser } from '../src/resp/parser.js';
+import { RespParser } from '../src/runtime/resp/parser.js';
 import { collectGarbage, median, rotate } from './util.js';
 
 const require = createRequire(import.meta.url);

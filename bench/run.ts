@@ -8,7 +8,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { redisCommand, startRedisServer, type RedisServerHandle } from '../tests/harness/redis-server.js';
+import { redisCommand, startRedisServer, type RedisServerHandle } from '../testkit/redis-server.js';
 import { connectIoredis, connectNodeRedis, connectOurs, oursHasPipeline, type BenchClient } from './clients.js';
 import { runCompileBench } from './compile-time.js';
 import { runMemoryBench } from './memory.js';
@@ -17,7 +17,7 @@ import { BENCHMARK_KEY } from './redis-benchmark.js';
 import { renderReport, type AllResults } from './report.js';
 import { buildScenarios, runScenario, type ScenarioContext } from './scenarios.js';
 import { asciiValue, parseArgs } from './util.js';
-import { GoCacheClient } from '../src/client.js';
+import { GoCacheClient } from '../src/client/client.js';
 
 const started = performance.now();
 function log(line: string): void {

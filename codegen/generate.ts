@@ -10,9 +10,9 @@ import { emitMethods } from './emit/methods.js';
 import { emitReference } from './emit/reference.js';
 
 const RUNTIME: Record<string, readonly string[]> = {
-  '../../src/types.js': ['CommandArg', 'CommandInfo', 'Decoder', 'PairsInput', 'RedisKey', 'RedisString', 'RedisValue', 'RespValue', 'ServerKind'],
-  '../../src/args.js': ['argDouble', 'argEnum', 'argExclusive', 'argFlag', 'argInteger', 'argKey', 'argNonEmpty', 'argOptions', 'argString', 'argUnixTime', 'argValue', 'notOnGoCache', 'pushPairs'],
-  '../../src/decoders.js': ['anyReply', 'arrayOf', 'bigNumber', 'boolean', 'bulkString', 'double', 'integer', 'literal', 'mapOf', 'nil', 'nullable', 'oneOf', 'pairsOf', 'parsed', 'tupleOf'],
+  '../../src/runtime/types.js': ['CommandArg', 'CommandInfo', 'Decoder', 'PairsInput', 'RedisKey', 'RedisString', 'RedisValue', 'RespValue', 'ServerKind'],
+  '../../src/runtime/args.js': ['argDouble', 'argEnum', 'argExclusive', 'argFlag', 'argInteger', 'argKey', 'argNonEmpty', 'argOptions', 'argString', 'argUnixTime', 'argValue', 'notOnGoCache', 'pushPairs'],
+  '../../src/runtime/decoders.js': ['anyReply', 'arrayOf', 'bigNumber', 'boolean', 'bulkString', 'double', 'integer', 'literal', 'mapOf', 'nil', 'nullable', 'oneOf', 'pairsOf', 'parsed', 'tupleOf'],
 };
 const TYPE_ONLY = new Set(['ChainKinds', 'CommandArg', 'CommandInfo', 'Decoder', 'PairsInput', 'RedisKey', 'RedisString', 'RedisValue', 'RespValue', 'ServerKind']);
 
@@ -90,7 +90,7 @@ export function generate(root: string): GeneratedOutput {
     const file = project.createSourceFile(`commands/${group}.ts`, '');
     for (const model of members) emitCommand(file, model);
     const parsers = members.flatMap((m) => (m.reply.kind === 'parsed' ? [m.reply.parse, ...(m.reply.tsType.match(/[A-Z]\w*/g) ?? [])] : []));
-    addImports(file, { ...RUNTIME, ...(parsers.length > 0 ? { '../../src/reply-parsers.js': [...new Set(parsers)].sort() } : {}) });
+    addImports(file, { ...RUNTIME, ...(parsers.length > 0 ? { '../../src/runtime/reply-parsers.js': [...new Set(parsers)].sort() } : {}) });
     files.set(`generated/commands/${group}.ts`, print(file, members.map((m) => m.file)));
   }
 
@@ -136,7 +136,7 @@ export function generate(root: string): GeneratedOutput {
     }),
   );
   const replyTypes = models.flatMap((m) => (m.reply.kind === 'parsed' ? (m.reply.tsType.match(/[A-Z]\w*/g) ?? []) : []));
-  addImports(methods, { '../../src/types.js': RUNTIME['../../src/types.js']!, ...perGroup, '../../src/reply-parsers.js': [...new Set(replyTypes)].sort() });
+  addImports(methods, { '../../src/runtime/types.js': RUNTIME['../../src/runtime/types.js']!, ...perGroup, '../../src/runtime/reply-parsers.js': [...new Set(replyTypes)].sort() });
   fixRelativeRuntime(methods);
   files.set('generated/methods.ts', print(methods, sorted.map((m) => m.file).sort()));
 
@@ -190,10 +190,10 @@ function emitChainFile(project: Project, models: CommandModel[], sorted: Command
   abstractMethod('fail', [{ name: 'error', type: 'unknown' }]);
   for (const model of sorted) if (!model.core) emitMethods(cls, model, 'chain');
   addImports(file, {
-    '../../src/types.js': RUNTIME['../../src/types.js']!,
-    '../../src/pipeline.js': ['ChainKinds'],
+    '../../src/runtime/types.js': RUNTIME['../../src/runtime/types.js']!,
+    '../../src/client/pipeline.js': ['ChainKinds'],
     ...perGroup,
-    '../../src/reply-parsers.js': [...new Set(replyTypes)].sort(),
+    '../../src/runtime/reply-parsers.js': [...new Set(replyTypes)].sort(),
   });
   fixRelativeRuntime(file);
   return print(file, models.map((m) => m.file).sort());

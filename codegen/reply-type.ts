@@ -1,7 +1,7 @@
 /**
  * The reply type language of the spec (`string | null`, `array<string | null>`, `map<string, string>`,
  * `tuple<string, double>`, `'OK'`), parsed into a tree the emitters turn into a TypeScript type and a
- * decoder. Kept tiny on purpose: every word here has a decoder in src/decoders.ts.
+ * decoder. Kept tiny on purpose: every word here has a decoder in src/runtime/decoders.ts.
  */
 export type ReplyType =
   | { kind: 'literal'; value: string }
@@ -101,7 +101,7 @@ export function replyTypeToTs(type: ReplyType, stringType = 'S'): string {
   }
 }
 
-/** An expression building the decoder from the combinators of src/decoders.ts. */
+/** An expression building the decoder from the combinators of src/runtime/decoders.ts. */
 export function replyTypeToDecoder(type: ReplyType): string {
   switch (type.kind) {
     case 'literal':

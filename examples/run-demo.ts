@@ -2,7 +2,7 @@
  * `make demo`: runs examples/ against GOCACHE_URL when it is set (gocache://host:port or
  * redis://host:port), otherwise against a redis-server started here on a free port and stopped after.
  */
-import { startRedisServer } from '../tests/harness/redis-server.js';
+import { startRedisServer } from '../testkit/redis-server.js';
 import { connectionRefused, quickstart } from './quickstart.js';
 
 const url = process.env['GOCACHE_URL'];

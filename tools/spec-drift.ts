@@ -41,7 +41,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { listSpecFiles, loadSpecFile, SpecError } from '../codegen/load.js';
 import { buildCommandModel, type ArgModel, type CommandModel } from '../codegen/model.js';
 import { createValidator } from '../codegen/validate.js';
-import { redisCommand, startRedisServer, type RawReply } from '../tests/harness/redis-server.js';
+import { redisCommand, startRedisServer, type RawReply } from '../testkit/redis-server.js';
 
 /** The Redis version the SDK targets: what the server marks as newer cannot be missing from a spec. */
 export const BASELINE = '7.0';

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate } from '../../codegen/generate.js';
 import type { CommandModel, ExampleModel, StepModel } from '../../codegen/model.js';
 import { GoCacheClient, GoCacheCommandError } from '../../src/index.js';
-import { startRedisServer, type RedisServerHandle } from '../harness/redis-server.js';
+import { startRedisServer, type RedisServerHandle } from '../../testkit/redis-server.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const { models } = generate(root);

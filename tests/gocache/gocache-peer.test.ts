@@ -1,4 +1,4 @@
-// These tests run against the SCRIPTED GoCache peer (tests/harness/gocache-peer.ts), not a real
+// These tests run against the SCRIPTED GoCache peer (testkit/gocache-peer.ts), not a real
 // GoCache server: a real GoCache cannot be built here. The peer replays GoCache's documented wire
 // behaviour from shared/gocache-wire.md byte for byte (its replies, its unprefixed error texts, its
 // strict framing) and records every byte the SDK sends, so these tests show what the SDK puts on the
@@ -15,7 +15,7 @@ import {
   GoCacheTimeoutError,
   type ClientOptions,
 } from '../../src/index.js';
-import { startGoCachePeer, type GoCachePeer, type PeerConnection } from '../harness/gocache-peer.js';
+import { startGoCachePeer, type GoCachePeer, type PeerConnection } from '../../testkit/gocache-peer.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const READONLY = "ERR READONLY You can't write against a read only replica";

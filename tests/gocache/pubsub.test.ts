@@ -1,4 +1,4 @@
-// Pub/sub against the SCRIPTED GoCache peer (tests/harness/gocache-peer.ts), not a real GoCache
+// Pub/sub against the SCRIPTED GoCache peer (testkit/gocache-peer.ts), not a real GoCache
 // server: the peer replays GoCache's documented pub/sub behaviour from shared/gocache-wire.md (one
 // confirmation frame per channel, the unchanged count when subscribing twice, `+PONG` in subscriber
 // mode, no reply at all to a bare UNSUBSCRIBE when nothing is held, PSUBSCRIBE unknown) and records
@@ -8,8 +8,9 @@
 import { connect as netConnect } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { GoCacheArgumentError, GoCacheClient, GoCacheCommandError, GoCacheConnectionError, GoCacheProtocolError, GoCacheTimeoutError } from '../../src/index.js';
-import { openSubscription, type ChannelMessage, type Subscription, type SubscriptionConnectOptions } from '../../src/pubsub.js';
-import { startGoCachePeer, type GoCachePeer, type PeerConnection } from '../harness/gocache-peer.js';
+import { openSubscription, type ChannelMessage, type Subscription, type SubscriptionConnectOptions } from '../../src/client/pubsub.js';
+import { startGoCachePeer, type GoCachePeer, type PeerConnection } from '../../testkit/gocache-peer.js';
+import { within } from '../../testkit/promises.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -102,10 +103,6 @@ async function take<M>(sub: AsyncIterable<M>, n: number, ms = 2_000): Promise<M[
     out.push(result.value);
   }
   return out;
-}
-
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  return Promise.race([promise, sleep(ms).then(() => Promise.reject(new Error(`${what}: still pending after ${ms} ms`)))]);
 }
 
 /** The peer's connection serving `sub` (the newest one holding `channel`). */

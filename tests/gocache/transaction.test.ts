@@ -1,4 +1,4 @@
-// These tests run against the SCRIPTED GoCache peer (tests/harness/gocache-peer.ts), not a real
+// These tests run against the SCRIPTED GoCache peer (testkit/gocache-peer.ts), not a real
 // GoCache server: a real GoCache cannot be built here. The peer replays GoCache's documented
 // MULTI/EXEC behaviour from shared/gocache-wire.md (Transactions): `+QUEUED`, its unprefixed
 // queue-time arity error and EXECABORT, its texts inside EXEC, the commands it refuses inside MULTI,
@@ -13,7 +13,8 @@ import {
   type ClientOptions,
   type Settled,
 } from '../../src/index.js';
-import { startGoCachePeer, type GoCachePeer, type PeerConnection } from '../harness/gocache-peer.js';
+import { startGoCachePeer, type GoCachePeer, type PeerConnection } from '../../testkit/gocache-peer.js';
+import { rejection } from '../../testkit/promises.js';
 
 const ARITY_GET = "wrong number of arguments for 'get' command";
 
@@ -69,15 +70,6 @@ async function connect(options: ClientOptions = {}): Promise<{ client: GoCacheCl
 }
 
 const words = (conn: PeerConnection): string[][] => conn.requests.map((r) => r.map((a) => a.toString('utf8')));
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection, but the promise resolved');
-}
 
 describe('transactions GoCache serves', () => {
   it('multi().set().get().exec() works, MULTI ... EXEC in one write', async () => {

@@ -9,7 +9,7 @@ import {
   GoCacheClient,
   GoCacheCommandError,
 } from '../../src/index.js';
-import { startRedisServer, type RedisServerHandle } from '../harness/redis-server.js';
+import { startRedisServer, type RedisServerHandle } from '../../testkit/redis-server.js';
 
 const P = 'it:commands:';
 const MiB = 1024 * 1024;

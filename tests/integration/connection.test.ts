@@ -13,8 +13,8 @@ import {
   GoCacheTimeoutError,
   type ClientOptions,
 } from '../../src/index.js';
-import { startGoCachePeer, type GoCachePeer, type PeerConnection } from '../harness/gocache-peer.js';
-import { startRedisServer, type RedisServerHandle } from '../harness/redis-server.js';
+import { startGoCachePeer, type GoCachePeer, type PeerConnection } from '../../testkit/gocache-peer.js';
+import { startRedisServer, type RedisServerHandle } from '../../testkit/redis-server.js';
 
 const P = 'it:connection:';
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -13,7 +13,8 @@ import {
   Pipeline,
   type Settled,
 } from '../../src/index.js';
-import { startRedisServer, type RedisServerHandle } from '../harness/redis-server.js';
+import { startRedisServer, type RedisServerHandle } from '../../testkit/redis-server.js';
+import { rejection, within } from '../../testkit/promises.js';
 
 const P = 'it:pipeline:';
 
@@ -44,23 +45,6 @@ function socketOf(c: GoCacheClient): Socket {
 }
 
 /** Rejects if `promise` has not settled within `ms`: a hang fails the test with a clear message. */
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: still pending after ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection, but the promise resolved');
-}
-
 describe('typed results', () => {
   it('set, get, incr resolve to a tuple in order', async () => {
     await client.del(`${P}typed:n`);

@@ -3,8 +3,9 @@
 // openSubscription directly; a GoCacheClient publishes. Channel names are prefixed with this file's name.
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { GoCacheArgumentError, GoCacheClient, GoCacheCommandError, GoCacheConnectionError } from '../../src/index.js';
-import { openSubscription, type ChannelMessage, type PatternMessage, type Subscription, type SubscriptionConnectOptions } from '../../src/pubsub.js';
-import { startRedisServer, type RedisServerHandle } from '../harness/redis-server.js';
+import { openSubscription, type ChannelMessage, type PatternMessage, type Subscription, type SubscriptionConnectOptions } from '../../src/client/pubsub.js';
+import { startRedisServer, type RedisServerHandle } from '../../testkit/redis-server.js';
+import { within } from '../../testkit/promises.js';
 
 const P = 'it:pubsub:';
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -37,10 +38,6 @@ async function take<M>(sub: AsyncIterable<M>, n: number, ms = 5_000): Promise<M[
 }
 
 /** Settles within `ms`, or fails the test: nothing may hang. */
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  return Promise.race([promise, sleep(ms).then(() => Promise.reject(new Error(`${what}: still pending after ${ms} ms`)))]);
-}
-
 const opened: Array<Subscription<ChannelMessage<string | Buffer> | PatternMessage<string | Buffer>>> = [];
 afterEach(async () => {
   for (const sub of opened.splice(0)) await sub.close();

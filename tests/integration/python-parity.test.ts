@@ -3,7 +3,7 @@
 // vitest globalSetup. Keys carry this file's prefix: other files share the server and run in parallel.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { GoCacheClient, GoCacheCommandError, GoCacheConnectionError, GoCacheError } from '../../src/index.js';
-import { findFreePort } from '../harness/redis-server.js';
+import { findFreePort } from '../../testkit/redis-server.js';
 
 const P = 'it:python-parity:';
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

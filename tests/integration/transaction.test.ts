@@ -13,7 +13,8 @@ import {
   Multi,
   type Settled,
 } from '../../src/index.js';
-import { startRedisServer, type RedisServerHandle } from '../harness/redis-server.js';
+import { startRedisServer, type RedisServerHandle } from '../../testkit/redis-server.js';
+import { rejection } from '../../testkit/promises.js';
 
 const P = 'it:transaction:';
 
@@ -37,15 +38,6 @@ afterEach(() => {
 afterAll(async () => {
   await client?.close();
 });
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection, but the promise resolved');
-}
 
 /** The error of a failed outcome, as the server's error. */
 function errorOf(outcome: Settled<unknown>): GoCacheCommandError {

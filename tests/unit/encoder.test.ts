@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { encodeCommand, type CommandArg } from '../../src/resp/encoder.js';
-import { GoCacheArgumentError } from '../../src/errors.js';
+import { encodeCommand, type CommandArg } from '../../src/runtime/resp/encoder.js';
+import { GoCacheArgumentError } from '../../src/runtime/errors.js';
 
 /** The bytes the connection writes: strings go out as UTF-8. */
 function bytesOf(encoded: string | Buffer): Buffer {

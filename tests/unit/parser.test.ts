@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { RespParser, type RespValue } from '../../src/resp/parser.js';
-import { GoCacheCommandError, GoCacheProtocolError } from '../../src/errors.js';
+import { RespParser, type RespValue } from '../../src/runtime/resp/parser.js';
+import { GoCacheCommandError, GoCacheProtocolError } from '../../src/runtime/errors.js';
 
 interface Event {
   push: boolean;

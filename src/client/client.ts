@@ -4,13 +4,13 @@
  */
 import { createHash } from 'node:crypto';
 import type { LookupFunction } from 'node:net';
-import { watchArgs, WATCH } from '../generated/commands/transactions.js';
-import { GoCacheCommands } from '../generated/methods.js';
+import { watchArgs, WATCH } from '../../generated/commands/transactions.js';
+import { GoCacheCommands } from '../../generated/methods.js';
 import { Connection } from './connection.js';
-import { GoCacheArgumentError, GoCacheCommandError, GoCacheConnectionError, GoCacheProtocolError } from './errors.js';
+import { GoCacheArgumentError, GoCacheCommandError, GoCacheConnectionError, GoCacheProtocolError } from '../runtime/errors.js';
 import { GoCacheWatchError, Multi, Pipeline } from './pipeline.js';
 import { openSubscription, type ChannelMessage, type PatternMessage, type Subscription } from './pubsub.js';
-import type { CommandArg, CommandInfo, Decoder, RedisKey, RedisString, RedisValue, RespValue, ServerKind } from './types.js';
+import type { CommandArg, CommandInfo, Decoder, RedisKey, RedisString, RedisValue, RespValue, ServerKind } from '../runtime/types.js';
 
 /** GoCache's own port (its config's default); GoCache's Python client wrongly defaulted to 6379. */
 export const DEFAULT_PORT = 7000;

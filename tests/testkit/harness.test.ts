@@ -1,7 +1,7 @@
 // Tests of the test harness itself: the real redis-server lifecycle and the scripted GoCache peer.
 import { createServer, Socket } from 'node:net';
 import { afterEach, beforeEach, describe, expect, inject, it, vi } from 'vitest';
-import { startGoCachePeer, type GoCachePeer, type GoCachePeerOptions } from './gocache-peer.js';
+import { startGoCachePeer, type GoCachePeer, type GoCachePeerOptions } from '../../testkit/gocache-peer.js';
 import {
   findFreePort,
   redisCommand,
@@ -9,7 +9,7 @@ import {
   resolveRedisServerBinary,
   startRedisServer,
   type RedisServerHandle,
-} from './redis-server.js';
+} from '../../testkit/redis-server.js';
 
 /** A bare TCP client that reads exact byte counts, so replies are compared byte for byte. */
 class RawClient {

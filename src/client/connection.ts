@@ -9,11 +9,11 @@
  * its state is unknown, so it is never reused.
  */
 import { connect as netConnect, type LookupFunction, type Socket } from 'node:net';
-import { GoCacheCommandError, GoCacheConnectionError, GoCacheError, GoCacheProtocolError } from './errors.js';
+import { GoCacheCommandError, GoCacheConnectionError, GoCacheError, GoCacheProtocolError, GoCacheTimeoutError } from '../runtime/errors.js';
 import { Queue } from './queue.js';
-import { encodeCommand, type CommandArg } from './resp/encoder.js';
-import { RespParser, type RespValue } from './resp/parser.js';
-import type { Decoder } from './types.js';
+import { encodeCommand, type CommandArg } from '../runtime/resp/encoder.js';
+import { RespParser, type RespValue } from '../runtime/resp/parser.js';
+import type { Decoder } from '../runtime/types.js';
 
 export interface ConnectionOptions {
   host: string;
@@ -45,8 +45,6 @@ interface Pending {
   /** Already rejected by the command timeout; its reply, when it comes, is dropped. */
   settled: boolean;
 }
-
-export class GoCacheTimeoutError extends GoCacheError {}
 
 const ignore = (): void => {};
 

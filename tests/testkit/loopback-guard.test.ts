@@ -1,11 +1,11 @@
-// The loopback guard of every test worker (tests/harness/loopback-guard.ts, a vitest setupFile).
+// The loopback guard of every test worker (testkit/loopback-guard.ts, a vitest setupFile).
 //
 // No test here can send a packet outside loopback even if the guard were broken: for an IP literal,
 // Node only starts connecting on the next tick, and each attempt is destroyed in the same tick it was
 // made; a name is only ever resolved through an injected lookup.
 import { connect as netConnect, createServer, Socket, type LookupFunction } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { guardedLookup, isLoopbackAddress, NonLoopbackConnectionError } from './loopback-guard.js';
+import { guardedLookup, isLoopbackAddress, NonLoopbackConnectionError } from '../../testkit/loopback-guard.js';
 
 // Built at run time so that no non-loopback address literal appears in the test sources.
 const outside = [10, 255, 255, 1].join('.');

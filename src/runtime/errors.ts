@@ -12,6 +12,9 @@ export class GoCacheError extends Error {
 /** Could not connect, the connection dropped, or the client was closed. Pending commands reject with it. */
 export class GoCacheConnectionError extends GoCacheError {}
 
+/** A command got no reply within `commandTimeout` (or a subscription's `replyTimeout`). */
+export class GoCacheTimeoutError extends GoCacheError {}
+
 /** The server sent bytes that are not valid RESP. The connection is closed: its state is unknown. */
 export class GoCacheProtocolError extends GoCacheError {}
 

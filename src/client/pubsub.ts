@@ -29,14 +29,14 @@
  * (GoCache answers a bare UNSUBSCRIBE in random order, and not at all when nothing is held).
  */
 import type { Socket } from 'node:net';
-import { authArgs, helloArgs, pingArgs } from '../generated/commands/connection.js';
-import { psubscribeArgs, punsubscribeArgs, subscribeArgs, unsubscribeArgs } from '../generated/commands/pubsub.js';
-import { GoCacheTimeoutError, openSocket } from './connection.js';
-import { GoCacheArgumentError, GoCacheCommandError, GoCacheConnectionError, GoCacheError, GoCacheProtocolError } from './errors.js';
+import { authArgs, helloArgs, pingArgs } from '../../generated/commands/connection.js';
+import { psubscribeArgs, punsubscribeArgs, subscribeArgs, unsubscribeArgs } from '../../generated/commands/pubsub.js';
+import { openSocket } from './connection.js';
+import { GoCacheArgumentError, GoCacheCommandError, GoCacheConnectionError, GoCacheError, GoCacheProtocolError, GoCacheTimeoutError } from '../runtime/errors.js';
 import { Queue } from './queue.js';
-import { encodeCommand, type CommandArg } from './resp/encoder.js';
-import { RespParser, type RespValue } from './resp/parser.js';
-import type { RedisString, ServerKind } from './types.js';
+import { encodeCommand, type CommandArg } from '../runtime/resp/encoder.js';
+import { RespParser, type RespValue } from '../runtime/resp/parser.js';
+import type { RedisString, ServerKind } from '../runtime/types.js';
 
 /** A message published to a channel of a channel subscription. */
 export interface ChannelMessage<S extends string | Buffer = string> {

@@ -4,11 +4,11 @@
  * lose the other results: `exec()` rejects with a GoCachePipelineError that carries every result,
  * and `execSettled()` resolves to each result's outcome.
  */
-import { GoCacheChain } from '../generated/chain.js';
+import { GoCacheChain } from '../../generated/chain.js';
 import type { Connection, ReplySink } from './connection.js';
-import { literal } from './decoders.js';
-import { GoCacheArgumentError, GoCacheCommandError, GoCacheError, GoCacheProtocolError } from './errors.js';
-import type { CommandArg, CommandInfo, Decoder, RespValue, ServerKind } from './types.js';
+import { literal } from '../runtime/decoders.js';
+import { GoCacheArgumentError, GoCacheCommandError, GoCacheError, GoCacheProtocolError } from '../runtime/errors.js';
+import type { CommandArg, CommandInfo, Decoder, RespValue, ServerKind } from '../runtime/types.js';
 
 /** The chain types, by kind: a method of `GoCacheChain<S, R, K>` returns `ChainKinds<S, [...R, T]>[K]`. */
 export interface ChainKinds<S extends string | Buffer, R extends unknown[]> {
