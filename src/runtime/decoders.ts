@@ -3,16 +3,21 @@
  * give the same result under RESP2 and RESP3 (a RESP2 double arrives as a bulk string, a RESP3 one
  * as a number; a map as a flat array or a Map) and throw GoCacheProtocolError on any other shape.
  */
-import { GoCacheProtocolError } from './errors.js';
+import { GoCacheCommandError, GoCacheProtocolError } from './errors.js';
 import type { Decoder, RespValue } from './types.js';
 
 function describe(reply: RespValue): string {
   if (reply === null) return 'null';
+  if (reply instanceof GoCacheCommandError) return `the error reply ${quote(reply.message)}`;
   if (Array.isArray(reply)) return `an array of ${reply.length}`;
   if (Buffer.isBuffer(reply)) return `a ${reply.length}-byte bulk string`;
   if (reply instanceof Map) return 'a map';
-  if (typeof reply === 'string') return `the string ${JSON.stringify(reply.length > 40 ? `${reply.slice(0, 40)}…` : reply)}`;
+  if (typeof reply === 'string') return `the string ${quote(reply)}`;
   return `${typeof reply} ${String(reply)}`;
+}
+
+function quote(text: string): string {
+  return JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text);
 }
 
 function unexpected(expected: string, reply: RespValue): never {
@@ -26,23 +31,36 @@ export const anyReply: Decoder = (reply) => reply;
 
 export const nil: Decoder = (reply) => (reply === null ? null : unexpected('null', reply));
 
-export const integer: Decoder = (reply) => (typeof reply === 'number' && Number.isInteger(reply) ? reply : unexpected('an integer', reply));
+// A safe integer only: the parser reads a longer integer line as the nearest double, so 2^53 or more
+// may not be the value the server sent, and a count or a TTL must never be silently off by one.
+export const integer: Decoder = (reply) => {
+  if (typeof reply === 'number' && Number.isSafeInteger(reply)) return reply;
+  if (typeof reply === 'number' && Number.isInteger(reply)) return unexpected('an integer within ±(2^53 - 1)', reply);
+  return unexpected('an integer', reply);
+};
 
 const textOf = (reply: RespValue) => (Buffer.isBuffer(reply) ? reply.toString('latin1') : (reply as string));
 
+// The texts the parser accepts after RESP3's `,` (src/runtime/resp/parser.ts, DOUBLE_TEXT and its
+// inf/nan cases), so a RESP2 bulk string and a RESP3 double give the same number or the same error.
+// Number() alone is far looser: it takes ' 1', '0x10', 'Infinity' and '' (as 0).
+const DOUBLE_TEXT = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+// Likewise after RESP3's `(` (BIG_NUMBER_TEXT there); BigInt() alone takes '', ' 1' and '0x10'.
+const BIG_NUMBER_TEXT = /^[+-]?\d+$/;
+
 function parseDouble(text: string): number {
-  switch (text.toLowerCase()) {
+  switch (text) {
     case 'inf':
     case '+inf':
       return Infinity;
     case '-inf':
       return -Infinity;
     case 'nan':
+    case '-nan':
       return NaN;
   }
-  const value = Number(text);
-  if (text.trim() === '' || Number.isNaN(value)) throw new GoCacheProtocolError(`Expected a double in the reply, got ${JSON.stringify(text)}`);
-  return value;
+  if (!DOUBLE_TEXT.test(text)) throw new GoCacheProtocolError(`Expected a double in the reply, got the string ${quote(text)}`);
+  return Number(text);
 }
 
 export const double: Decoder = (reply) => {
@@ -59,13 +77,11 @@ export const boolean: Decoder = (reply) => {
 
 export const bigNumber: Decoder = (reply) => {
   if (typeof reply === 'bigint') return reply;
-  if (typeof reply === 'number' && Number.isInteger(reply)) return BigInt(reply);
+  // Past 2^53 a number from an integer line is already rounded: its BigInt would look exact and not be.
+  if (typeof reply === 'number' && Number.isSafeInteger(reply)) return BigInt(reply);
   if (typeof reply === 'string' || Buffer.isBuffer(reply)) {
-    try {
-      return BigInt(textOf(reply));
-    } catch {
-      /* falls through to the protocol error */
-    }
+    const text = textOf(reply);
+    if (BIG_NUMBER_TEXT.test(text)) return BigInt(text);
   }
   return unexpected('a big number', reply);
 };
@@ -108,7 +124,11 @@ export function pairsOf(first: Decoder, second: Decoder): Decoder {
     }
     if (reply.length % 2 !== 0) return unexpected('an even number of elements', reply);
     const out = new Array<unknown>(reply.length / 2);
-    for (let i = 0; i < reply.length; i += 2) out[i / 2] = [first(reply[i]!), second(reply[i + 1]!)];
+    for (let i = 0; i < reply.length; i += 2) {
+      // Flat, since the first element is not an array: a later pair in the nested form is a mix of both.
+      if (Array.isArray(reply[i])) return unexpected('pairs all flat or all nested', reply);
+      out[i / 2] = [first(reply[i]!), second(reply[i + 1]!)];
+    }
     return out;
   };
 }
@@ -151,10 +171,12 @@ export function oneOf(...alternatives: Decoder[]): Decoder {
   };
 }
 
-/** A reply decoded by `from`, then parsed from text by a hand-written parser (src/reply-parsers.ts). */
+/** A reply decoded by `from`, then parsed from text by a hand-written parser (src/runtime/reply-parsers.ts). */
 export function parsed<T>(from: Decoder, parse: (text: string) => T): Decoder {
   return (reply) => {
-    const raw = from(reply) as string | Buffer;
-    return parse(typeof raw === 'string' ? raw : raw.toString('utf8'));
+    const raw = from(reply) as RespValue;
+    if (typeof raw === 'string') return parse(raw);
+    if (Buffer.isBuffer(raw)) return parse(raw.toString('utf8'));
+    return unexpected('a string', raw);
   };
 }
