@@ -1,8 +1,10 @@
 // These tests run against the SCRIPTED GoCache peer (testkit/gocache-peer.ts), not a real
 // GoCache server: a real GoCache cannot be built here. The peer replays GoCache's documented wire
 // behaviour from shared/gocache-wire.md byte for byte (its replies, its unprefixed error texts, its
-// strict framing) and records every byte the SDK sends, so these tests show what the SDK puts on the
-// wire for GoCache and how it handles what GoCache (or a broken peer) sends back.
+// strict framing, a simple-mode follower, a cluster's MOVED and CLUSTER NODES) and records every byte
+// the SDK sends, so these tests show what the SDK puts on the wire for GoCache and how it handles what
+// GoCache (or a broken peer) sends back. The peer fails closed: what the document does not describe is
+// recorded as a violation, and every test ends with none.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   DEFAULT_PORT,
@@ -15,18 +17,15 @@ import {
   GoCacheTimeoutError,
   type ClientOptions,
 } from '../../src/index.js';
+import { startGoCacheCluster, type GoCacheCluster } from '../../testkit/gocache-cluster.js';
 import { startGoCachePeer, type GoCachePeer, type PeerConnection } from '../../testkit/gocache-peer.js';
+import { within } from '../../testkit/promises.js';
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const READONLY = "ERR READONLY You can't write against a read only replica";
 
-/**
- * Replies GoCache sends in situations a simple-mode peer cannot produce by itself (a follower's
- * READONLY), and broken replies no GoCache sends but a client must survive, keyed by the GET/SET key.
- */
+/** Broken replies no GoCache sends but a client must survive, keyed by the GET key. */
 function script(args: Buffer[], conn: PeerConnection): string | null | undefined {
   const [name, key] = args.map((a) => a.toString('latin1'));
-  if (name === 'SET' && key?.startsWith('readonly:')) return `-${READONLY}\r\n`;
   if (name !== 'GET') return undefined;
   switch (key) {
     case 'wrong-shape':
@@ -96,6 +95,10 @@ afterAll(async () => {
   await peer.close();
 });
 
+/** The bytes of one request as a correct client writes it. */
+const wire = (...words: string[]): Buffer =>
+  Buffer.concat([Buffer.from(`*${words.length}\r\n`), ...words.map((w) => Buffer.from(`$${Buffer.byteLength(w)}\r\n${w}\r\n`))]);
+
 /** A default client (server: 'gocache') on a new peer connection, and that connection. */
 async function connect(options: ClientOptions = {}): Promise<{ client: GoCacheClient; conn: PeerConnection }> {
   const before = peer.connectionCount;
@@ -106,11 +109,11 @@ async function connect(options: ClientOptions = {}): Promise<{ client: GoCacheCl
 }
 
 describe('what the SDK sends to GoCache', () => {
-  it('nothing on connect', async () => {
+  it('nothing on connect: the first bytes the peer receives are the first command', async () => {
     const { client, conn } = await connect();
     expect(client.options.server).toBe('gocache');
-    await sleep(100);
-    expect(conn.received.length).toBe(0);
+    expect(await client.ping()).toBe('PONG');
+    expect(conn.received).toEqual(wire('PING'));
   });
 
   it('GoCache is the default server and 7000 the default port', () => {
@@ -123,9 +126,8 @@ describe('what the SDK sends to GoCache', () => {
     clients.push(client);
     expect(client.options.server).toBe('gocache');
     await peer.waitFor(() => peer.connectionCount === before + 1);
-    await sleep(50);
-    expect(peer.connections[before]!.received.length).toBe(0);
     expect(await client.ping()).toBe('PONG');
+    expect(peer.connections[before]!.received).toEqual(wire('PING'));
   });
 
   it('a series of calls: only non-empty arrays of upper-case bulk strings, nothing GoCache rejects', async () => {
@@ -210,11 +212,9 @@ describe('what the SDK sends to GoCache', () => {
     const error = await call(client).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(GoCacheArgumentError);
     expect((error as Error).message).toMatch(/GoCache|server: 'redis'/);
-    await sleep(20);
-    expect(conn.received.length).toBe(0);
-    // The connection is untouched.
+    // The connection is untouched: the first bytes the peer sees are the PING after.
     expect(await client.ping()).toBe('PONG');
-    expect(text(conn.requests)).toEqual([['PING']]);
+    expect(conn.received).toEqual(wire('PING'));
   });
 
   it.each<[string, ClientOptions]>([
@@ -225,8 +225,11 @@ describe('what the SDK sends to GoCache', () => {
   ])('connecting with %s to GoCache is refused before connecting', async (_title, options) => {
     const before = peer.connectionCount;
     await expect(GoCacheClient.connect({ host: peer.host, port: peer.port, ...options })).rejects.toBeInstanceOf(GoCacheArgumentError);
-    await sleep(20);
-    expect(peer.connectionCount).toBe(before);
+    // A client connected after the refusal owns the next connection the peer accepts.
+    const { client } = await connect();
+    expect(await client.ping()).toBe('PONG');
+    expect(peer.connections[before]!.received).toEqual(wire('PING'));
+    expect(peer.connectionCount).toBe(before + 1);
   });
 });
 
@@ -252,39 +255,69 @@ describe("GoCache's error replies", () => {
     expect(await client.ping()).toBe('PONG');
   });
 
-  it("a follower's `ERR READONLY` is recognised as read-only", async () => {
-    const { client } = await connect();
-    const error = await client.set('readonly:k', 'v').catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(GoCacheCommandError);
-    expect((error as GoCacheCommandError).message).toBe(READONLY);
-    expect((error as GoCacheCommandError).code).toBe('ERR');
-    expect((error as GoCacheCommandError).readOnly).toBe(true);
-    expect((error as GoCacheCommandError).command).toBe('SET');
+  it("a simple-mode follower's `ERR READONLY` is recognised as read-only; it still serves reads", async () => {
+    const follower = await startGoCachePeer({ followerOf: peer });
+    try {
+      const leader = await connect();
+      await leader.client.set('replicated:k', 'v');
+      const client = await GoCacheClient.connect({ host: follower.host, port: follower.port });
+      clients.push(client);
+      for (const write of [() => client.set('readonly:k', 'v'), () => client.del('replicated:k')]) {
+        const error = await write().catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(GoCacheCommandError);
+        expect((error as GoCacheCommandError).message).toBe(READONLY);
+        expect((error as GoCacheCommandError).code).toBe('ERR');
+        expect((error as GoCacheCommandError).readOnly).toBe(true);
+      }
+      expect(await client.get('replicated:k')).toBe('v');
+      expect(follower.requests).toEqual([['SET', 'readonly:k', 'v'], ['DEL', 'replicated:k'], ['GET', 'replicated:k']]);
+      expect(follower.violations).toEqual([]);
+    } finally {
+      await follower.close();
+    }
   });
 });
 
-describe('CLUSTER NODES on a GoCache cluster node', () => {
-  let clusterPeer: GoCachePeer;
+describe('a GoCache cluster node', () => {
+  let cluster: GoCacheCluster;
 
   beforeAll(async () => {
-    clusterPeer = await startGoCachePeer({ clusterNodes: 'n1 127.0.0.1:27001 dead\nn2 127.0.0.1:27002 alive\n' });
+    cluster = await startGoCacheCluster({ shards: 2 });
+  });
+
+  afterEach(() => {
+    expect(cluster.violations).toEqual([]);
   });
 
   afterAll(async () => {
-    await clusterPeer.close();
+    await cluster.close();
   });
 
-  it('parses to typed nodes, with no Redis-only fields', async () => {
-    const client = await GoCacheClient.connect({ host: clusterPeer.host, port: clusterPeer.port });
+  it('CLUSTER NODES parses to typed nodes (itself listed dead, as GoCache does), with no Redis-only fields', async () => {
+    const [node1, node2] = cluster.nodes;
+    const client = await GoCacheClient.connect({ host: node1!.host, port: node1!.port });
     clients.push(client);
     const nodes = await client.clusterNodes();
     expect(nodes).toEqual([
-      { id: 'n1', host: '127.0.0.1', port: 27001, status: 'dead' },
-      { id: 'n2', host: '127.0.0.1', port: 27002, status: 'alive' },
+      { id: 'node1', host: '127.0.0.1', port: node1!.port, status: 'dead' },
+      { id: 'node2', host: '127.0.0.1', port: node2!.port, status: 'alive' },
     ]);
     expect(nodes[0]).not.toHaveProperty('flags');
-    expect(clusterPeer.requests).toEqual([['CLUSTER', 'NODES']]);
-    expect(clusterPeer.violations).toEqual([]);
+    expect(node1!.peer.requests).toEqual([['CLUSTER', 'NODES']]);
+  });
+
+  it("another shard's key answers MOVED <nodeId> <host:port>: a GoCacheCommandError with code MOVED, the text intact", async () => {
+    const node1 = cluster.node('node1');
+    const client = await GoCacheClient.connect({ host: node1.host, port: node1.port });
+    clients.push(client);
+    const foreign = cluster.keyOn('shard2', 'user:');
+    const error = await client.get(foreign).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(GoCacheCommandError);
+    expect((error as GoCacheCommandError).message).toBe(`MOVED node2 ${cluster.node('node2').address}`);
+    expect((error as GoCacheCommandError).code).toBe('MOVED');
+    const local = cluster.keyOn('shard1', 'user:');
+    expect(await client.set(local, 'v')).toBe('OK');
+    expect(await client.get(local)).toBe('v');
   });
 });
 
@@ -356,8 +389,8 @@ describe('broken replies and lost connections', () => {
     // an unknown node): with a command timeout set, every wait must be bounded, close() included.
     const { client } = await connect({ commandTimeout: 100 });
     await expect(client.get('silent')).rejects.toBeInstanceOf(GoCacheTimeoutError);
-    const closed = await Promise.race([client.close().then(() => 'closed'), sleep(1_000).then(() => 'still waiting after 1 s')]);
-    expect(closed).toBe('closed');
+    // No reply will ever come: a close() that waited for one would hang, and this bound would catch it.
+    await within(client.close(), 10_000, 'close() after a command that timed out');
     expect(client.isOpen).toBe(false);
   });
 });
