@@ -40,8 +40,9 @@ test: setup check-generated typecheck spec-drift
 
 check: test
 
+# dist/esm (import; require on Node >= 20.19) and dist/cjs (require on older Node 20): package.json's build script.
 build: $(NODE_MODULES)
-	rm -rf dist && npx tsc -p tsconfig.build.json
+	npm run --silent build
 
 pack: build
 	npm pack --ignore-scripts
