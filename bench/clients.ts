@@ -40,7 +40,7 @@ interface ChainLike {
 }
 
 /** True when this build of the SDK has the explicit pipeline API. */
-export function oursHasPipeline(client: GoCacheClient): boolean {
+export function oursHasPipeline(client: GoCacheClient<'redis'>): boolean {
   return typeof (client as unknown as { pipeline?: unknown }).pipeline === 'function';
 }
 

@@ -27,6 +27,8 @@ export interface ArgModel {
 export interface ChoiceModel {
   name: string;
   typeName: string;
+  /** One of the options must be given. */
+  required: boolean;
   since?: string;
   doc?: string;
   options: ArgModel[];
@@ -34,11 +36,27 @@ export interface ChoiceModel {
 
 export type WireItem = { kind: 'positional'; arg: ArgModel } | { kind: 'option'; arg: ArgModel } | { kind: 'choice'; choice: ChoiceModel };
 
-export type ReplyModel =
-  | { kind: 'plain'; type: ReplyType; doc?: string }
-  /** `when` names a pure-token option (given: `then`) or an optional positional argument (present: `then`). */
-  | { kind: 'conditional'; when: string; whenKind: 'flag' | 'positional'; then: ReplyType; else: ReplyType; doc?: string }
-  | { kind: 'parsed'; parse: string; tsType: string; from: 'string'; doc?: string };
+/** An argument a reply case depends on: a pure-token option given as true, another option or an optional positional given. */
+export interface WhenArg {
+  name: string;
+  kind: 'flag' | 'option' | 'positional';
+}
+
+export interface ReplyCase {
+  /** Every one of these arguments is given. */
+  when: WhenArg[];
+  type: ReplyType;
+}
+
+export interface ReplyModel {
+  /** The reply when no case applies (or the raw reply a parser reads). */
+  type: ReplyType;
+  /** Replies that depend on arguments: the first case whose arguments are all given applies. */
+  cases: ReplyCase[];
+  /** A hand-written parser of src/runtime/reply-parsers.ts, and the TypeScript type it returns. */
+  parse?: { name: string; as: string };
+  doc?: string;
+}
 
 export interface StepModel {
   method: string;
@@ -60,12 +78,13 @@ export interface CommandModel {
   command: string;
   words: string[];
   method: string;
-  /** Driven by the hand-written core (MULTI, SUBSCRIBE, ...): no generated client method. */
-  core: boolean;
+  /** Driven by the hand-written core (MULTI, SUBSCRIBE, ...): no generated method; what to call instead. */
+  core?: { api: string };
   aliases: string[];
   summary: string;
   redis: string | false;
-  gocache: { supported: boolean; note?: string; split?: 'sum'; multi?: false | string };
+  gocache: { supported: boolean; note?: string; split?: 'sum'; multi?: false | string; reply?: ReplyType };
+  deprecated?: { since: string; replacement: string };
   flags: string[];
   positionals: ArgModel[];
   /** Every option (token argument), standalone or inside a choice, in wire order. */
@@ -74,6 +93,8 @@ export interface CommandModel {
   wire: WireItem[];
   /** `SetOptions`, when the command has options. */
   optionsTypeName?: string;
+  /** A required choice makes the options parameter required. */
+  optionsRequired: boolean;
   /** The positional that is a rest parameter (`...keys`): a variadic one that is last, with no options after it. */
   restParameter?: string;
   /** The async iterator method following this cursor command, if any. */
@@ -135,11 +156,17 @@ function replyModel(raw: RawSpec['reply'], file: string): ReplyModel {
       throw new SpecError(file, field, (error as Error).message);
     }
   };
-  if (typeof raw === 'string') return { kind: 'plain', type: parse(raw, 'reply') };
-  const doc = raw.doc !== undefined ? { doc: raw.doc } : {};
-  if ('when' in raw) return { kind: 'conditional', when: raw.when, whenKind: 'flag', then: parse(raw.then, 'reply.then'), else: parse(raw.else, 'reply.else'), ...doc };
-  if ('parse' in raw) return { kind: 'parsed', parse: raw.parse, tsType: raw.type, from: raw.from ?? 'string', ...doc };
-  return { kind: 'plain', type: parse(raw.type, 'reply.type'), ...doc };
+  const model: ReplyModel = {
+    type: parse(raw.type, 'reply.type'),
+    // The kinds of the `when` arguments are resolved once the arguments are known.
+    cases: (raw.cases ?? []).map((c, i) => ({ when: c.when.map((name) => ({ name, kind: 'flag' as const })), type: parse(c.type, `reply.cases[${i}].type`) })),
+  };
+  if (raw.parse !== undefined) {
+    if (model.cases.length > 0) throw new SpecError(file, 'reply.parse', 'a parsed reply has no cases');
+    model.parse = { name: raw.parse, as: raw.as! };
+  }
+  if (raw.doc !== undefined) model.doc = raw.doc;
+  return model;
 }
 
 function stepModel(raw: RawStep): StepModel {
@@ -152,7 +179,6 @@ function stepModel(raw: RawStep): StepModel {
 }
 
 function exampleModel(raw: RawExample): ExampleModel {
-  if (Array.isArray(raw)) return { server: 'redis', steps: raw.map(stepModel) };
   return { server: raw.server ?? 'redis', steps: raw.calls.map(stepModel) };
 }
 
@@ -178,6 +204,7 @@ export function buildCommandModel(spec: RawSpec, loaded: LoadedSpec): CommandMod
       const model: ChoiceModel = {
         name: choice.name,
         typeName: `${pascal(method)}${pascal(choice.name)}`,
+        required: choice.required === true,
         options: choice.of.map((option, i) => {
           const arg = argModel(option, file, `${where}.oneOf.of[${i}]`);
           claim(arg.name, `${where}.oneOf.of[${i}].name`);
@@ -215,20 +242,29 @@ export function buildCommandModel(spec: RawSpec, loaded: LoadedSpec): CommandMod
   }
 
   const reply = replyModel(spec.reply, file);
-  if (reply.kind === 'conditional') {
-    const flag = options.find((o) => o.name === reply.when);
-    const positional = positionals.filter((p) => p.type !== 'count').at(-1);
-    if (positional?.name === reply.when && positional.optional && !positional.multiple) {
-      reply.whenKind = 'positional';
-    } else if (flag?.type !== 'flag') {
-      throw new SpecError(file, 'reply.when', `must name a pure-token option or the last, optional, positional argument (have: ${options.filter((o) => o.type === 'flag').map((o) => o.name).join(', ') || 'none'})`);
-    } else if (choices.some((c) => c.options.includes(flag))) {
-      throw new SpecError(file, 'reply.when', 'the option must not be part of a oneOf');
-    }
-  }
+  const lastPositional = positionals.filter((p) => p.type !== 'count').at(-1);
+  reply.cases.forEach((replyCase, i) =>
+    replyCase.when.forEach((when, j) => {
+      const where = `reply.cases[${i}].when[${j}]`;
+      const option = options.find((o) => o.name === when.name);
+      if (option !== undefined) {
+        if (choices.some((c) => c.options.includes(option))) throw new SpecError(file, where, 'an option of a oneOf cannot decide the reply');
+        when.kind = option.type === 'flag' ? 'flag' : 'option';
+      } else if (lastPositional?.name === when.name && lastPositional.optional && !lastPositional.multiple) {
+        when.kind = 'positional';
+      } else {
+        throw new SpecError(file, where, `must name an option or the last, optional, positional argument (options: ${options.map((o) => o.name).join(', ') || 'none'})`);
+      }
+    }),
+  );
 
-  const gocache = typeof spec.gocache === 'boolean' ? { supported: spec.gocache } : { supported: true, ...spec.gocache };
-  if (gocache.split && !positionals.some((p) => p.multiple)) throw new SpecError(file, 'gocache.split', 'needs a variadic argument to split');
+  const { reply: gocacheReply, ...gocacheRest } = spec.gocache;
+  const gocache: CommandModel['gocache'] = { ...gocacheRest };
+  if (gocacheReply !== undefined) gocache.reply = replyModel({ type: gocacheReply }, file).type;
+  if (gocache.split) {
+    // The split sends `<words> <one element>` per element: only a command whose arguments are that variadic can be split.
+    if (!(positionals.length === 1 && positionals[0]!.multiple && options.length === 0)) throw new SpecError(file, 'gocache.split', 'needs a command whose only argument is a variadic one');
+  }
   if (spec.redis === false && !gocache.supported) throw new SpecError(file, 'gocache', 'a command served by neither Redis nor GoCache');
 
   const model: CommandModel = {
@@ -237,12 +273,12 @@ export function buildCommandModel(spec: RawSpec, loaded: LoadedSpec): CommandMod
     command: spec.command,
     words: spec.command.split(' '),
     method,
-    core: spec.core === true,
     aliases: spec.aliases ?? [],
     summary: spec.summary,
     redis: spec.redis,
     gocache,
     flags: [...(spec.flags ?? [])].sort(),
+    optionsRequired: choices.some((c) => c.required),
     positionals,
     options,
     choices,
@@ -252,12 +288,15 @@ export function buildCommandModel(spec: RawSpec, loaded: LoadedSpec): CommandMod
     keyArgs: collectKeyArgs(spec.args),
     drift: spec.drift ?? {},
   };
+  if (spec.core !== undefined) model.core = spec.core;
+  if (spec.deprecated !== undefined) model.deprecated = spec.deprecated;
   if (options.length > 0) model.optionsTypeName = `${pascal(method)}Options`;
+  if (model.optionsRequired && positionals.some((p) => p.optional)) throw new SpecError(file, 'args', 'a required oneOf makes options required, so no positional may be optional');
   const params = positionals.filter((p) => p.type !== 'count');
   const last = params.at(-1);
   if (last?.multiple && options.length === 0) model.restParameter = last.name;
   if (spec.iterator) {
-    const cursorReply = reply.kind === 'plain' && reply.type.kind === 'tuple' && reply.type.items.length === 2 && reply.type.items[0]!.kind === 'string';
+    const cursorReply = reply.cases.length === 0 && !reply.parse && reply.type.kind === 'tuple' && reply.type.items.length === 2 && reply.type.items[0]!.kind === 'string';
     if (!cursorReply) throw new SpecError(file, 'iterator', 'needs a reply of tuple<string, array<T>> or tuple<string, pairs<A, B>> (cursor, items)');
     if (!params.some((p) => p.name === 'cursor')) throw new SpecError(file, 'iterator', 'needs a positional argument named cursor');
     model.iterator = spec.iterator.name;
@@ -292,8 +331,44 @@ export function checkModels(models: CommandModel[]): void {
   for (const model of models) {
     model.examples.forEach((example, i) =>
       example.steps.forEach((step, j) => {
-        if (!owner.has(step.method) && !HAND_WRITTEN_METHODS.has(step.method)) throw new SpecError(model.file, `examples[${i}][${j}].call[0]`, `no command has the method "${step.method}"`);
+        if (!owner.has(step.method) && !HAND_WRITTEN_METHODS.has(step.method)) throw new SpecError(model.file, `examples[${i}].calls[${j}].call[0]`, `no command has the method "${step.method}"`);
       }),
     );
   }
+}
+
+/**
+ * The command as GoCache serves it, for GoCache's types: without the arguments it does not accept
+ * (`gocache: false`), without the reply cases those decided, with GoCache's own reply type when the
+ * spec gives one. Option type names get a `GoCache` prefix when they differ from Redis's.
+ * undefined when GoCache does not serve the command at all.
+ */
+export function gocacheView(model: CommandModel): CommandModel | undefined {
+  if (!model.gocache.supported) return undefined;
+  const accepted = (arg: ArgModel) => arg.gocache;
+  const options = model.options.filter(accepted);
+  const positionals = model.positionals.filter(accepted);
+  const differs = options.length !== model.options.length || positionals.length !== model.positionals.length;
+  if (!differs && model.gocache.reply === undefined) return model;
+  const prefix = differs ? 'GoCache' : '';
+  const choices = model.choices
+    .map((choice) => ({ ...choice, typeName: `${prefix}${choice.typeName}`, options: choice.options.filter(accepted) }))
+    .filter((choice) => choice.options.length > 0);
+  const wire: WireItem[] = model.wire.flatMap((item): WireItem[] => {
+    if (item.kind !== 'choice') return accepted(item.arg) ? [item] : [];
+    const choice = choices.find((c) => c.name === item.choice.name);
+    return choice ? [{ kind: 'choice', choice }] : [];
+  });
+  const names = new Set([...options, ...positionals].map((arg) => arg.name));
+  const reply: ReplyModel =
+    model.gocache.reply !== undefined
+      ? { type: model.gocache.reply, cases: [] }
+      : { ...model.reply, cases: model.reply.cases.filter((c) => c.when.every((w) => names.has(w.name))) };
+  const view: CommandModel = { ...model, positionals, options, choices, wire, reply, optionsRequired: choices.some((c) => c.required) };
+  if (options.length > 0) view.optionsTypeName = `${prefix}${model.optionsTypeName}`;
+  else delete view.optionsTypeName;
+  const last = positionals.filter((p) => p.type !== 'count').at(-1);
+  if (last?.multiple && options.length === 0) view.restParameter = last.name;
+  else delete view.restParameter;
+  return view;
 }

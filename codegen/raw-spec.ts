@@ -18,14 +18,16 @@ export interface RawArg {
 }
 
 export interface RawChoice {
-  oneOf: { name: string; since?: string; doc?: string; of: RawArg[] };
+  oneOf: { name: string; since?: string; doc?: string; required?: boolean; of: RawArg[] };
 }
 
-export type RawReply =
-  | string
-  | { type: string; doc?: string }
-  | { when: string; then: string; else: string; doc?: string }
-  | { parse: string; type: string; from?: 'string'; doc?: string };
+export interface RawReply {
+  type: string;
+  cases?: Array<{ when: string[]; type: string }>;
+  parse?: string;
+  as?: string;
+  doc?: string;
+}
 
 export interface RawStep {
   call: [string, ...unknown[]];
@@ -34,16 +36,28 @@ export interface RawStep {
   error?: string;
 }
 
-export type RawExample = RawStep[] | { server?: 'cluster'; calls: RawStep[] };
+export interface RawExample {
+  server?: 'cluster';
+  calls: RawStep[];
+}
+
+export interface RawGoCache {
+  supported: boolean;
+  note?: string;
+  split?: 'sum';
+  multi?: false | string;
+  reply?: string;
+}
 
 export interface RawSpec {
   command: string;
   method?: string;
-  core?: true;
+  core?: { api: string };
   aliases?: string[];
   summary: string;
   redis: string | false;
-  gocache: boolean | { note?: string; split?: 'sum'; multi?: false | string };
+  gocache: RawGoCache;
+  deprecated?: { since: string; replacement: string };
   flags?: string[];
   args: Array<RawArg | RawChoice>;
   reply: RawReply;

@@ -233,7 +233,7 @@ export function ourNodes(model: CommandModel): Node[] {
       name: item.choice.name,
       type: 'oneof',
       shownType: 'oneOf',
-      optional: true,
+      optional: !item.choice.required,
       multiple: false,
       tokenPerValue: true,
       children: item.choice.options.map(ourNode),
@@ -844,7 +844,8 @@ function loadModels(root: string): { models: CommandModel[]; errors: string[] } 
   return { models, errors };
 }
 
-export async function runSpecDrift(root: string, print: (line: string) => void = (line) => console.log(line)): Promise<number> {
+/** Prints one summary line, and a line per finding that needs attention (every finding with `verbose`). */
+export async function runSpecDrift(root: string, print: (line: string) => void = (line) => console.log(line), options: { verbose?: boolean } = {}): Promise<number> {
   const { models, errors } = loadModels(root);
   for (const error of errors) print(error);
   const vocabulary = flagVocabulary(root);
@@ -871,7 +872,7 @@ export async function runSpecDrift(root: string, print: (line: string) => void =
       const result = checkCommand(model, found, { serverVersion: server.version, flagVocabulary: vocabulary });
       if (result.checked) checked++;
       for (const finding of result.findings) {
-        print(formatFinding(model.file, finding));
+        if (finding.kind !== 'accepted' || options.verbose) print(formatFinding(model.file, finding));
         if (finding.kind === 'difference') differences++;
         if (finding.kind === 'accepted') {
           differences++;
@@ -892,7 +893,7 @@ export async function runSpecDrift(root: string, print: (line: string) => void =
 const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href;
 if (isMain) {
   const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-  runSpecDrift(root).then(
+  runSpecDrift(root, undefined, { verbose: process.argv.includes('--verbose') }).then(
     (code) => {
       process.exitCode = code;
     },

@@ -1,31 +1,33 @@
 /** Emits generated/REFERENCE.md: every command by family, with its signature, reply and server support. */
 import { byKey } from '../sort.js';
-import type { CommandModel } from '../model.js';
+import { gocacheView, type CommandModel } from '../model.js';
 import { replyTypeToTs } from '../reply-type.js';
-import { signatures } from './methods.js';
+import { Imports } from './imports.js';
+import { signatures } from './signatures.js';
 
-const escape = (text: string) => text.replace(/\|/g, '\\|').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+/** Inside a table cell only `|` needs escaping, also in a code span (GitHub-flavoured Markdown). */
+const cell = (text: string) => text.replace(/\|/g, '\\|');
+const code = (text: string) => `\`${cell(text)}\``;
 
 function signature(model: CommandModel): string {
-  const [first] = signatures(model);
-  const params = first!.parameters
-    .map((p) => `${p.isRestParameter ? '...' : ''}${p.name}${p.hasQuestionToken ? '?' : ''}`)
-    .join(', ');
+  const [first] = signatures(model, new Imports());
+  const params = first!.parameters.map((p) => `${p.isRestParameter ? '...' : ''}${p.name}${p.hasQuestionToken ? '?' : ''}`).join(', ');
   return `${model.method}(${params})`;
 }
 
 function reply(model: CommandModel): string {
   const r = model.reply;
-  if (r.kind === 'plain') return replyTypeToTs(r.type, 'string');
-  if (r.kind === 'parsed') return r.tsType;
-  const when = r.whenKind === 'flag' ? `{ ${r.when}: true }` : r.when;
-  return `${replyTypeToTs(r.else, 'string')}; with ${when}: ${replyTypeToTs(r.then, 'string')}`;
+  if (r.parse) return r.parse.as;
+  const plain = replyTypeToTs(r.type, 'string');
+  const cases = r.cases.map((c) => `with ${c.when.map((w) => (w.kind === 'flag' ? `{ ${w.name}: true }` : w.name)).join(' and ')}: ${replyTypeToTs(c.type, 'string')}`);
+  return [plain, ...cases].join('; ');
 }
 
 function gocache(model: CommandModel): string {
-  if (!model.gocache.supported) return 'no';
-  const limited = model.options.filter((o) => !o.gocache).map((o) => o.name);
-  const notes = [limited.length > 0 ? `not ${limited.join(', ')}` : '', model.gocache.split ? 'several keys sent one per command' : ''].filter(Boolean);
+  const view = gocacheView(model);
+  if (view === undefined) return 'no';
+  const left = model.options.filter((o) => !o.gocache).map((o) => o.name);
+  const notes = [left.length > 0 ? `not ${left.join(', ')}` : '', model.gocache.split ? 'several keys sent one per command' : '', model.gocache.multi !== undefined ? 'not in MULTI' : ''].filter(Boolean);
   return notes.length > 0 ? `yes (${notes.join('; ')})` : 'yes';
 }
 
@@ -37,17 +39,17 @@ export function emitReference(models: CommandModel[], header: string): string {
     '',
     `${models.length} commands in ${groups.length} families, generated from \`spec/\`. Every method's JSDoc carries the same`,
     'information and a runnable example. "GoCache: no" means the client rejects the call before sending it',
-    "when it targets GoCache (the default); connect with `{ server: 'redis' }` to use it with Redis.",
+    "when it targets GoCache (the default); connect with `{ server: 'redis' }` to use it with Redis. Replies",
+    'decoded from maps are objects without a prototype (a field named `__proto__` is an ordinary key).',
     '',
     ...groups.map((g) => `- [${g}](#${g})`),
   ];
   for (const group of groups) {
     lines.push('', `## ${group}`, '', '| command | method | reply | Redis | GoCache | summary |', '|---|---|---|---|---|---|');
     for (const model of models.filter((m) => m.group === group).sort(byKey((m) => m.command))) {
-      const iterator = model.iterator ? `<br>\`${model.iterator}(...)\` (async iterator)` : '';
-      lines.push(
-        `| ${model.command} | \`${escape(signature(model))}\`${iterator} | \`${escape(reply(model))}\` | ${model.redis === false ? '-' : model.redis} | ${gocache(model)} | ${escape(model.summary)} |`,
-      );
+      const method = model.core ? cell(model.core.api) : `${code(signature(model))}${model.iterator ? `<br>${code(`${model.iterator}(...)`)} (async iterator)` : ''}`;
+      const deprecated = model.deprecated ? ` **Deprecated** since ${model.deprecated.since}: ${model.deprecated.replacement}` : '';
+      lines.push(`| ${model.command} | ${method} | ${code(reply(model))} | ${model.redis === false ? '-' : model.redis} | ${gocache(model)} | ${cell(model.summary)}${cell(deprecated)} |`);
     }
   }
   return `${lines.join('\n')}\n`;

@@ -1,25 +1,17 @@
 /** How spec arguments read as TypeScript parameter types, and the runtime check each one gets. */
 import type { ArgModel } from '../model.js';
+import { RUNTIME, type Imports } from './imports.js';
 
 /** The type of one value of the argument; a variadic one takes an array (or a rest parameter) of these. */
-export function argTsType(arg: ArgModel): string {
-  return singleTsType(arg);
-}
-
-/** The option's property type: a repeated option takes an array. */
-export function optionTsType(arg: ArgModel): string {
-  const one = singleTsType(arg);
-  return arg.multiple ? `ReadonlyArray<${one}>` : one;
-}
-
-function singleTsType(arg: ArgModel): string {
+export function argTsType(arg: ArgModel, imports: Imports): string {
+  const type = (name: string) => imports.type(RUNTIME.types, name);
   switch (arg.type) {
     case 'key':
-      return 'RedisKey';
+      return type('RedisKey');
     case 'value':
-      return 'RedisValue';
+      return type('RedisValue');
     case 'string':
-      return 'RedisString';
+      return type('RedisString');
     case 'integer':
     case 'double':
       return 'number';
@@ -32,40 +24,47 @@ function singleTsType(arg: ArgModel): string {
       return 'boolean';
     case 'pairs': {
       const [first, second] = arg.of!;
-      return `PairsInput<${singleTsType(first!)}, ${singleTsType(second!)}>`;
+      return `${type('PairsInput')}<${argTsType(first!, imports)}, ${argTsType(second!, imports)}>`;
     }
     case 'block':
-      return `{ ${arg.of!.map((sub) => `${sub.name}${sub.optional ? '?' : ''}: ${optionTsType(sub)}`).join('; ')} }`;
+      return `{ ${arg.of!.map((sub) => `${sub.name}${sub.optional ? '?' : ''}: ${optionTsType(sub, imports)}`).join('; ')} }`;
     case 'count':
       throw new Error('a count argument is computed, it has no parameter');
   }
+}
+
+/** The option's property type: a repeated option takes an array. */
+export function optionTsType(arg: ArgModel, imports: Imports): string {
+  const one = argTsType(arg, imports);
+  return arg.multiple ? `ReadonlyArray<${one}>` : one;
 }
 
 /**
  * An expression that checks `value` and yields the wire form (or, for a flag, a boolean).
  * `command` is an expression holding the command name, for error messages.
  */
-export function checkExpression(arg: ArgModel, value: string, command: string, label: string = arg.name): string {
+export function checkExpression(arg: ArgModel, value: string, command: string, imports: Imports, label: string = arg.name): string {
   const name = `'${label}'`;
+  const check = (fn: string) => imports.value(RUNTIME.args, fn);
   switch (arg.type) {
     case 'key':
-      return `argKey(${value}, ${command}, ${name})`;
+      return `${check('argKey')}(${value}, ${command}, ${name})`;
     case 'value':
-      return `argValue(${value}, ${command}, ${name})`;
+      return `${check('argValue')}(${value}, ${command}, ${name})`;
     case 'string':
-      return `argString(${value}, ${command}, ${name})`;
+      return `${check('argString')}(${value}, ${command}, ${name})`;
     case 'integer':
-      return `argInteger(${value}, ${command}, ${name}${bounds(arg)})`;
+      return `${check('argInteger')}(${value}, ${command}, ${name}${bounds(arg)})`;
     case 'double':
-      return `argDouble(${value}, ${command}, ${name}${bounds(arg)})`;
+      return `${check('argDouble')}(${value}, ${command}, ${name}${bounds(arg)})`;
     case 'unix-time':
-      return `argUnixTime(${value}, ${command}, ${name}, 'seconds')`;
+      return `${check('argUnixTime')}(${value}, ${command}, ${name}, 'seconds')`;
     case 'unix-time-ms':
-      return `argUnixTime(${value}, ${command}, ${name}, 'milliseconds')`;
+      return `${check('argUnixTime')}(${value}, ${command}, ${name}, 'milliseconds')`;
     case 'enum':
-      return `argEnum(${value}, ${command}, ${name}, [${arg.values!.map((v) => `'${v}'`).join(', ')}])`;
+      return `${check('argEnum')}(${value}, ${command}, ${name}, [${arg.values!.map((v) => `'${v}'`).join(', ')}])`;
     case 'flag':
-      return `argFlag(${value}, ${command}, ${name})`;
+      return `${check('argFlag')}(${value}, ${command}, ${name})`;
     case 'pairs':
     case 'block':
     case 'count':

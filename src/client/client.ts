@@ -1,119 +1,142 @@
 /**
- * GoCacheClient: the typed commands of generated/methods.ts over one Connection, plus what the
- * core drives itself: pipelines, transactions, subscriptions, scripts by SHA.
+ * The client: the generated commands (RedisClientCommands) over one Connection, with a `dispatch`
+ * that sends, plus what the core drives itself: pipelines, transactions, subscriptions, scripts by
+ * SHA. Its type follows the server it targets: `GoCacheClient<'gocache'>` (the default) has only the
+ * commands and options GoCache serves, `GoCacheClient<'redis'>` every command of Redis.
  */
 import { createHash } from 'node:crypto';
-import type { LookupFunction } from 'node:net';
-import { watchArgs, WATCH } from '../../generated/commands/transactions.js';
-import { GoCacheCommands } from '../../generated/methods.js';
+import type { GoCacheCommands } from '../../generated/gocache-commands.js';
+import { decodeUnwatch, decodeWatch, UNWATCH, unwatchArgs, WATCH, watchArgs } from '../../generated/commands/transactions.js';
+import { RedisClientCommands } from '../../generated/redis-commands.js';
+import { GoCacheArgumentError, GoCacheCommandError, GoCacheConnectionError } from '../runtime/errors.js';
+import type { PromiseKind } from '../runtime/kind.js';
+import type { ArgsBuilder, ArgsContext, CommandArg, CommandInfo, Decoder, RedisKey, RedisString, RedisValue, RespValue, ServerKind } from '../runtime/types.js';
 import { Connection } from './connection.js';
-import { GoCacheArgumentError, GoCacheCommandError, GoCacheConnectionError, GoCacheProtocolError } from '../runtime/errors.js';
-import { GoCacheWatchError, Multi, Pipeline } from './pipeline.js';
+import { buildWire, combineSplit } from './dispatch.js';
+import { handshake } from './handshake.js';
+import { resolveOptions, type ClientOptions, type GoCacheClientOptions, type RedisServerOptions, type RedisUrl, type RedisUrlOptions, type ResolvedOptions, type Resp3Options } from './options.js';
+import { GoCacheWatchError, MultiImpl, PipelineImpl, type Multi, type Pipeline } from './pipeline.js';
 import { openSubscription, type ChannelMessage, type PatternMessage, type Subscription } from './pubsub.js';
-import type { CommandArg, CommandInfo, Decoder, RedisKey, RedisString, RedisValue, RespValue, ServerKind } from '../runtime/types.js';
+import { rawCommand } from './raw.js';
 
-/** GoCache's own port (its config's default); GoCache's Python client wrongly defaulted to 6379. */
-export const DEFAULT_PORT = 7000;
-
-export interface ClientOptions {
-  /** Default `localhost`. */
-  host?: string;
-  /** Default 7000, GoCache's port. */
-  port?: number;
+/** What a client (or its buffers view) has besides the commands, whatever the server. */
+export interface ClientApi<T extends ServerKind, S extends string | Buffer> {
+  /** The options in force (defaults filled in). */
+  readonly options: Readonly<ResolvedOptions>;
+  /** The server the client targets: its type decides which commands exist. */
+  readonly server: T;
   /**
-   * `gocache://host:port` or `redis://[[user]:password@]host:port[/db]`; host and port from the URL
-   * override neither explicit `host` nor `port`. A `redis:` URL implies `server: 'redis'`.
+   * Queues commands to send in one write; `exec()` resolves to their replies as a typed tuple.
+   * ```ts
+   * const [ok, value, n] = await client.pipeline().set('a', '1').get('a').incr('n').exec();
+   * ```
+   * A chain built in a loop keeps its starting type: give it, e.g. `client.pipeline<Array<string | null>>()`.
    */
-  url?: string;
+  pipeline<R extends unknown[] = []>(): Pipeline<T, S, R>;
   /**
-   * The server the client talks to; default `gocache` (or `redis` for a `redis:` URL or
-   * `protocol: 3`). With `gocache`, nothing GoCache does not serve is ever sent: such calls reject
-   * with GoCacheArgumentError, and multi-key DEL is sent as single-key DELs.
+   * A transaction: MULTI, the queued commands and EXEC go out in one write; `exec()` resolves to the
+   * typed replies. On GoCache, commands it refuses inside MULTI (PUBLISH, CLUSTER) and DBSIZE (which
+   * deadlocks it there) are not part of the type, and are rejected before anything is sent.
    */
-  server?: ServerKind;
-  /** RESP version: 2 (default, all GoCache speaks; no handshake) or 3 (sends `HELLO 3`; Redis ≥ 6). */
-  protocol?: 2 | 3;
-  /** Redis only: sent with HELLO (RESP3) or AUTH (RESP2) on connect. */
-  username?: string;
-  password?: string;
-  /** Redis only: SELECT on connect. */
-  database?: number;
-  /** Redis only: CLIENT SETNAME on connect (HELLO ... SETNAME under RESP3). */
-  clientName?: string;
-  /** Milliseconds to wait for the TCP connection; default 10,000. */
-  connectTimeout?: number;
-  /** Milliseconds a command may wait for its reply (GoCacheTimeoutError after); default 0, no limit. */
-  commandTimeout?: number;
+  multi<R extends unknown[] = []>(): Multi<T, S, R>;
   /**
-   * Resolves `host` instead of the system resolver: Node's `net.connect` `lookup` function (for a
-   * service-discovery resolver, a pinned address, or a test that must not touch the network's DNS).
+   * Subscribes to channels on a connection of its own (the client keeps working) and resolves once
+   * the server confirmed them. The subscription is an async iterable of `{ channel, message }`;
+   * messages are buffered from the confirmation on, so none is lost before you iterate.
+   * ```ts
+   * await using news = await client.subscribe('news');
+   * for await (const { channel, message } of news) console.log(channel, message);
+   * ```
    */
-  lookup?: LookupFunction;
+  subscribe(...channels: [RedisString, ...RedisString[]]): Promise<Subscription<ChannelMessage<S>>>;
+  /**
+   * Sends any command, for what the spec does not cover yet. The name is upper-cased (GoCache only
+   * knows upper-case names); the reply comes back raw (typed `X`, default RespValue): strings,
+   * numbers, arrays, null, and server errors as rejections.
+   */
+  sendCommand<X = RespValue>(args: readonly CommandArg[]): Promise<X>;
 }
 
-const rawReply: Decoder = (reply) => reply;
-
-interface ResolvedOptions {
-  host: string;
-  port: number;
-  server: ServerKind;
-  protocol: 2 | 3;
-  username?: string;
-  password?: string;
-  database?: number;
-  clientName?: string;
-  connectTimeout: number;
-  commandTimeout: number;
-  lookup?: LookupFunction;
+/** What only a Redis client has besides the commands. */
+export interface RedisApi<S extends string | Buffer> {
+  /** Like subscribe(), for glob-style patterns: yields `{ pattern, channel, message }`. */
+  psubscribe(...patterns: [RedisString, ...RedisString[]]): Promise<Subscription<PatternMessage<S>>>;
+  /**
+   * Runs a Lua script by its SHA1 (EVALSHA), so the script text crosses the network once; when the
+   * server does not hold it yet (NOSCRIPT, e.g. after a restart or SCRIPT FLUSH) it is sent with
+   * EVAL, which also caches it.
+   */
+  runScript(script: string, keys?: readonly RedisKey[], args?: readonly RedisValue[]): Promise<RespValue>;
 }
 
-function resolveOptions(input: ClientOptions | string = {}): ResolvedOptions {
-  const options: ClientOptions = typeof input === 'string' ? { url: input } : { ...input };
-  let fromUrl: Partial<ResolvedOptions> = {};
-  if (options.url !== undefined) {
-    let url: URL;
-    try {
-      url = new URL(options.url);
-    } catch {
-      throw new GoCacheArgumentError(`Not a valid URL: ${JSON.stringify(options.url)}`);
-    }
-    if (!['gocache:', 'redis:'].includes(url.protocol)) throw new GoCacheArgumentError(`Unsupported URL scheme "${url.protocol}" (use gocache: or redis:)`);
-    fromUrl = { host: url.hostname || undefined, server: url.protocol === 'redis:' ? 'redis' : 'gocache' } as Partial<ResolvedOptions>;
-    if (url.port) fromUrl.port = Number(url.port);
-    if (url.username) fromUrl.username = decodeURIComponent(url.username);
-    if (url.password) fromUrl.password = decodeURIComponent(url.password);
-    if (url.pathname.length > 1) fromUrl.database = Number(url.pathname.slice(1));
-  }
-  const protocol = options.protocol ?? 2;
-  const resolved: ResolvedOptions = {
-    host: options.host ?? fromUrl.host ?? 'localhost',
-    port: options.port ?? fromUrl.port ?? (fromUrl.server === 'redis' ? 6379 : DEFAULT_PORT),
-    server: options.server ?? fromUrl.server ?? (protocol === 3 ? 'redis' : 'gocache'),
-    protocol,
-    connectTimeout: options.connectTimeout ?? 10_000,
-    commandTimeout: options.commandTimeout ?? 0,
-  };
-  if (options.lookup !== undefined) {
-    if (typeof options.lookup !== 'function') throw new GoCacheArgumentError('lookup must be a function (the lookup option of net.connect)');
-    resolved.lookup = options.lookup;
-  }
-  for (const key of ['username', 'password', 'database', 'clientName'] as const) {
-    const value = options[key] ?? fromUrl[key];
-    if (value !== undefined) (resolved as unknown as Record<string, unknown>)[key] = value;
-  }
-  if (!Number.isInteger(resolved.port) || resolved.port <= 0 || resolved.port > 65535) throw new GoCacheArgumentError(`Invalid port: ${resolved.port}`);
-  if (protocol !== 2 && protocol !== 3) throw new GoCacheArgumentError(`protocol must be 2 or 3, got ${String(protocol)}`);
-  for (const key of ['connectTimeout', 'commandTimeout'] as const) {
-    if (!(resolved[key] >= 0) || !Number.isFinite(resolved[key])) throw new GoCacheArgumentError(`${key} must be a non-negative number of milliseconds`);
-  }
-  if (resolved.server === 'gocache') {
-    const redisOnly = (['username', 'password', 'database', 'clientName'] as const).filter((k) => resolved[k] !== undefined);
-    if (protocol === 3) redisOnly.push('protocol' as never);
-    if (redisOnly.length > 0) {
-      throw new GoCacheArgumentError(`GoCache has no ${redisOnly.join(', ')} (it speaks RESP2 only, with no AUTH, databases or client names); use { server: 'redis' } for Redis`);
-    }
-  }
-  return resolved;
+/** The commands of a client whose bulk strings decode as `S`, for the server `T`. */
+export type ClientCommands<T extends ServerKind, S extends string | Buffer> = T extends 'redis' ? RedisClientCommands<S> & RedisApi<S> : GoCacheCommands<S, PromiseKind>;
+
+/** The same commands as the client, with bulk-string replies as Buffers (binary-safe): `client.buffers`. */
+export type GoCacheBuffers<T extends ServerKind = 'gocache'> = T extends ServerKind ? ClientApi<T, Buffer> & ClientCommands<T, Buffer> : never;
+
+/** The client's own lifecycle. */
+export interface ClientLifecycle<T extends ServerKind> {
+  /** The same commands, with bulk-string replies as Buffers (binary-safe). */
+  readonly buffers: GoCacheBuffers<T>;
+  /** True until `close()` or a lost connection. */
+  readonly isOpen: boolean;
+  /** Waits for the replies already asked for, then closes. Later commands reject with GoCacheConnectionError. */
+  close(): Promise<void>;
+  /** Closes now: pending commands reject with GoCacheConnectionError. */
+  disconnect(): void;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** What only a Redis client has: optimistic transactions. */
+export interface RedisClientApi {
+  /**
+   * An optimistic transaction: on a connection of its own, WATCHes `keys`, lets `build` read with
+   * that connection's client and return a transaction, and runs it; when a watched key changed
+   * meanwhile (EXEC answers null) it starts over, up to `retries` times, then rejects with
+   * GoCacheWatchError.
+   * ```ts
+   * const [balance] = await client.watch(['balance'], async (tx) => {
+   *   const now = Number(await tx.get('balance'));
+   *   return tx.multi().set('balance', String(now - 10)).get('balance');
+   * });
+   * ```
+   */
+  watch<R extends unknown[]>(keys: readonly RedisKey[], build: (tx: GoCacheClient<'redis'>) => Promise<Multi<'redis', string, R>> | Multi<'redis', string, R>, options?: { retries?: number }): Promise<R>;
+}
+
+/**
+ * A client for GoCache (or Redis). Every command is a typed method; commands issued in the same tick
+ * share one socket write.
+ *
+ * ```ts
+ * await using cache = await GoCacheClient.connect({ host: 'localhost', port: 7000 });
+ * await cache.set('user:1000', 'Eric', { ex: 60 });
+ * await cache.get('user:1000'); // 'Eric'
+ * ```
+ */
+export type GoCacheClient<T extends ServerKind = 'gocache'> = T extends 'redis'
+  ? ClientApi<T, string> & ClientLifecycle<T> & RedisClientCommands<string> & RedisApi<string> & RedisClientApi
+  : ClientApi<T, string> & ClientLifecycle<T> & GoCacheCommands<string, PromiseKind>;
+
+/** A client connected with `server: 'redis'` (or a `redis://` URL). */
+export type RedisClient = GoCacheClient<'redis'>;
+
+/** `GoCacheClient.connect`: the client's type follows the server the options name. */
+export interface GoCacheClientFactory {
+  /** A `redis://` URL: a Redis client. */
+  connect(url: RedisUrl): Promise<GoCacheClient<'redis'>>;
+  /** `server: 'redis'`: a Redis client with every Redis command. */
+  connect(options: RedisServerOptions): Promise<GoCacheClient<'redis'>>;
+  /** A `redis://` URL: a Redis client. */
+  connect(options: RedisUrlOptions): Promise<GoCacheClient<'redis'>>;
+  /** Protocol 3, which only Redis speaks: a Redis client. */
+  connect(options: Resp3Options): Promise<GoCacheClient<'redis'>>;
+  /** GoCache (the default): the commands and options GoCache serves; connects to localhost:7000 by default. */
+  connect(options?: GoCacheClientOptions | string): Promise<GoCacheClient<'gocache'>>;
+  /** A server only known at run time: the client's type is the union of both, told apart by `client.server`. */
+  connect(options: ClientOptions & { server: ServerKind }): Promise<GoCacheClient<ServerKind>>;
+  readonly prototype: GoCacheClient<ServerKind>;
 }
 
 const scriptShas = new Map<string, string>();
@@ -128,65 +151,50 @@ function scriptSha1(script: string): string {
   return sha;
 }
 
-/** The commands, with bulk strings decoded as `S`; shared by the client and its buffers view. */
-abstract class CommandsOverConnection<S extends string | Buffer> extends GoCacheCommands<S> {
-  protected abstract readonly connection: Connection;
-  protected abstract readonly buffers_: boolean;
-  abstract readonly options: Readonly<ResolvedOptions>;
+/** The commands over a connection, bulk strings decoded as `S`: the client and its buffers view. */
+abstract class CommandClient<S extends string | Buffer> extends RedisClientCommands<S> {
+  protected abstract readonly buffersMode: boolean;
 
-  /**
-   * Subscribes to channels on a connection of its own (the client keeps working) and resolves once
-   * the server confirmed them. The subscription is an async iterable of `{ channel, message }`;
-   * messages are buffered from the confirmation on, so none is lost before you iterate.
-   * ```ts
-   * await using news = await client.subscribe('news');
-   * for await (const { channel, message } of news) console.log(channel, message);
-   * ```
-   */
-  subscribe(...channels: [RedisString, ...RedisString[]]): Promise<Subscription<ChannelMessage<S>>> {
-    return openSubscription(this.options, 'channel', channels, { buffers: this.buffers_ }) as Promise<Subscription<ChannelMessage<S>>>;
+  constructor(
+    protected readonly connection: Connection,
+    readonly options: Readonly<ResolvedOptions>,
+    protected readonly context: ArgsContext,
+  ) {
+    super();
   }
 
-  /** Like subscribe(), for glob-style patterns: yields `{ pattern, channel, message }`. Redis only (GoCache has no patterns). */
-  psubscribe(...patterns: [RedisString, ...RedisString[]]): Promise<Subscription<PatternMessage<S>>> {
-    return openSubscription(this.options, 'pattern', patterns, { buffers: this.buffers_ }) as Promise<Subscription<PatternMessage<S>>>;
+  get server(): ServerKind {
+    return this.options.server;
   }
 
-  protected override execute<T>(info: CommandInfo, args: CommandArg[], decode: Decoder): Promise<T> {
-    return this.connection.send<T>(info.name, args, decode, this.buffers_);
+  /** Sends the command (several, summed, where GoCache takes one element at a time); a bad argument rejects. */
+  protected override dispatch(info: CommandInfo, build: ArgsBuilder, decode: Decoder): never {
+    let wires: CommandArg[][];
+    try {
+      wires = buildWire(info, build, this.context);
+    } catch (error) {
+      return Promise.reject(error) as never;
+    }
+    if (wires.length === 1) return this.connection.send(info.name, wires[0]!, decode, this.buffersMode) as never;
+    return Promise.all(wires.map((wire) => this.connection.send(info.name, wire, decode, this.buffersMode))).then((replies) => combineSplit(info, replies)) as never;
   }
 
-  protected override async executeSplit<T>(info: CommandInfo, argLists: CommandArg[][], decode: Decoder, combine: 'sum'): Promise<T> {
-    const replies = await Promise.all(argLists.map((args) => this.execute<number>(info, args, decode)));
-    if (combine === 'sum') return replies.reduce((total, n) => total + n, 0) as T;
-    throw new GoCacheArgumentError(`Unknown combination ${String(combine)}`);
+  pipeline(): PipelineImpl<S> {
+    return new PipelineImpl<S>(this.connection, this.context, this.buffersMode);
   }
 
-  /**
-   * Queues commands to send in one write; `exec()` resolves to their replies as a typed tuple.
-   * ```ts
-   * const [ok, value, n] = await client.pipeline().set('a', '1').get('a').incr('n').exec();
-   * ```
-   * A chain built in a loop keeps its starting type: give it, e.g. `client.pipeline<Array<string | null>>()`.
-   */
-  pipeline<R extends unknown[] = []>(): Pipeline<S, R> {
-    return new Pipeline<S, R>(this.connection, this.target, this.buffers_);
+  multi(): MultiImpl<S> {
+    return new MultiImpl<S>(this.connection, this.context, this.buffersMode);
   }
 
-  /**
-   * A transaction: MULTI, the queued commands and EXEC go out in one write; `exec()` resolves to the
-   * typed replies. On GoCache, commands it refuses inside MULTI (PUBLISH, CLUSTER) and DBSIZE (which
-   * deadlocks it there) are rejected before anything is sent.
-   */
-  multi<R extends unknown[] = []>(): Multi<S, R> {
-    return new Multi<S, R>(this.connection, this.target, this.buffers_);
+  subscribe(...channels: RedisString[]): Promise<Subscription<ChannelMessage<S>>> {
+    return openSubscription(this.options, 'channel', channels, { buffers: this.buffersMode }) as Promise<Subscription<ChannelMessage<S>>>;
   }
 
-  /**
-   * Runs a Lua script by its SHA1 (EVALSHA), so the script text crosses the network once; when the
-   * server does not hold it yet (NOSCRIPT, e.g. after a restart or SCRIPT FLUSH) it is sent with
-   * EVAL, which also caches it. Redis only.
-   */
+  psubscribe(...patterns: RedisString[]): Promise<Subscription<PatternMessage<S>>> {
+    return openSubscription(this.options, 'pattern', patterns, { buffers: this.buffersMode }) as Promise<Subscription<PatternMessage<S>>>;
+  }
+
   async runScript(script: string, keys: readonly RedisKey[] = [], args: readonly RedisValue[] = []): Promise<RespValue> {
     try {
       return await this.evalsha(scriptSha1(script), keys, ...args);
@@ -196,111 +204,50 @@ abstract class CommandsOverConnection<S extends string | Buffer> extends GoCache
     }
   }
 
-  /**
-   * Sends any command, for what the spec does not cover yet. The name is upper-cased (GoCache only
-   * knows upper-case names); the reply comes back raw: strings, numbers, arrays, null, and server
-   * errors as rejections.
-   */
-  sendCommand(args: readonly CommandArg[]): Promise<RespValue> {
-    if (!Array.isArray(args) || args.length === 0) return Promise.reject(new GoCacheArgumentError('sendCommand needs a non-empty array: [name, ...args]'));
-    const [name, ...rest] = args;
-    if (typeof name !== 'string' || name.length === 0) return Promise.reject(new GoCacheArgumentError('sendCommand: the command name must be a non-empty string'));
-    const upper = name.toUpperCase();
-    return this.connection.send<RespValue>(upper, [upper, ...rest], rawReply, this.buffers_);
+  sendCommand<X = RespValue>(args: readonly CommandArg[]): Promise<X> {
+    const raw = rawCommand(args);
+    return this.dispatch(raw.info, raw.build, raw.decode);
   }
 }
 
-/** Reads bulk strings as Buffers, byte for byte; obtained from `client.buffers`. */
-export class GoCacheBuffers extends CommandsOverConnection<Buffer> {
-  protected override readonly buffers_ = true;
-  protected override readonly target: ServerKind;
-  constructor(
-    protected override readonly connection: Connection,
-    override readonly options: Readonly<ResolvedOptions>,
-  ) {
-    super();
-    this.target = options.server;
-  }
+class BuffersImpl extends CommandClient<Buffer> {
+  protected override readonly buffersMode = true;
 }
 
-/**
- * A client for GoCache (or any Redis-compatible server). Every command is a typed method; commands
- * issued in the same tick share one socket write.
- *
- * ```ts
- * await using cache = await GoCacheClient.connect({ host: 'localhost', port: 7000 });
- * await cache.set('user:1000', 'Eric', { ex: 60 });
- * await cache.get('user:1000'); // 'Eric'
- * ```
- */
-export class GoCacheClient extends CommandsOverConnection<string> {
-  protected override readonly buffers_ = false;
-  protected override readonly target: ServerKind;
-  /** The same commands, with bulk-string replies as Buffers (binary-safe). */
-  readonly buffers: GoCacheBuffers;
+class ClientImpl extends CommandClient<string> {
+  protected override readonly buffersMode = false;
+  readonly buffers: BuffersImpl;
 
-  private constructor(
-    protected override readonly connection: Connection,
-    override readonly options: Readonly<ResolvedOptions>,
-  ) {
-    super();
-    this.target = options.server;
-    this.buffers = new GoCacheBuffers(connection, options);
+  private constructor(connection: Connection, options: Readonly<ResolvedOptions>) {
+    const context: ArgsContext = { server: options.server };
+    super(connection, options, context);
+    this.buffers = new BuffersImpl(connection, options, context);
   }
 
   /** Connects, and runs the handshake only when one is configured (GoCache gets nothing on connect). */
-  static async connect(options?: ClientOptions | string): Promise<GoCacheClient> {
+  static async connect(options?: ClientOptions | string): Promise<ClientImpl> {
     const resolved = resolveOptions(options);
     const connection = await Connection.open(resolved);
-    const client = new GoCacheClient(connection, resolved);
     try {
-      await client.handshake();
+      await handshake(connection, resolved);
     } catch (error) {
       connection.destroy();
       throw error;
     }
-    return client;
+    return new ClientImpl(connection, resolved);
   }
 
-  private async handshake(): Promise<void> {
-    const { protocol, username, password, database, clientName } = this.options;
-    const run = (args: CommandArg[]) => this.connection.send<RespValue>(String(args[0]), args, rawReply);
-    if (protocol === 3) {
-      const hello: CommandArg[] = ['HELLO', '3'];
-      if (password !== undefined) hello.push('AUTH', username ?? 'default', password);
-      if (clientName !== undefined) hello.push('SETNAME', clientName);
-      const reply = await run(hello);
-      if (!(reply instanceof Map)) throw new GoCacheProtocolError('HELLO 3 did not answer a map: the server does not speak RESP3');
-    } else {
-      if (password !== undefined) await run(username !== undefined ? ['AUTH', username, password] : ['AUTH', password]);
-      if (clientName !== undefined) await run(['CLIENT', 'SETNAME', clientName]);
-    }
-    if (database !== undefined && database !== 0) await run(['SELECT', database]);
-  }
-
-  /**
-   * An optimistic transaction (Redis): on a connection of its own, WATCHes `keys`, lets `build` read
-   * with that connection's client and return a transaction, and runs it; when a watched key changed
-   * meanwhile (EXEC answers null) it starts over, up to `retries` times, then rejects with
-   * GoCacheWatchError.
-   * ```ts
-   * const [balance] = await client.watch(['balance'], async (tx) => {
-   *   const now = Number(await tx.get('balance'));
-   *   return tx.multi().set('balance', String(now - 10)).get('balance');
-   * });
-   * ```
-   */
-  async watch<R extends unknown[]>(keys: readonly RedisKey[], build: (tx: GoCacheClient) => Promise<Multi<string, R>> | Multi<string, R>, options: { retries?: number } = {}): Promise<R> {
+  async watch(keys: readonly RedisKey[], build: (tx: ClientImpl) => Promise<MultiImpl<string>> | MultiImpl<string>, options: { retries?: number } = {}): Promise<unknown[]> {
     const retries = options.retries ?? 10;
     if (!Number.isSafeInteger(retries) || retries < 0) throw new GoCacheArgumentError(`watch(): retries must be a non-negative integer, got ${String(retries)}`);
-    const args = watchArgs(this.target, keys);
-    const isolated = await GoCacheClient.connect(this.options);
+    const args = watchArgs(this.context, keys);
+    const isolated = await ClientImpl.connect(this.options);
     try {
       for (let attempt = 0; ; attempt++) {
-        await isolated.connection.send(WATCH.name, args, rawReply);
+        await isolated.connection.send(WATCH.name, args, decodeWatch);
         const multi = await build(isolated);
-        if (!(multi instanceof Multi) || multi['connection'] !== isolated.connection) {
-          await isolated.connection.send('UNWATCH', ['UNWATCH'], rawReply);
+        if (!(multi instanceof MultiImpl) || multi.sentOn !== isolated.connection) {
+          await isolated.connection.send(UNWATCH.name, unwatchArgs(this.context), decodeUnwatch);
           throw new GoCacheArgumentError('watch(): build must return a transaction made with the client it was given (tx.multi())');
         }
         multi.watched = true;
@@ -315,17 +262,14 @@ export class GoCacheClient extends CommandsOverConnection<string> {
     }
   }
 
-  /** True until `close()` or a lost connection. */
   get isOpen(): boolean {
     return this.connection.isOpen;
   }
 
-  /** Waits for the replies already asked for, then closes. Later commands reject with GoCacheConnectionError. */
   close(): Promise<void> {
     return this.connection.close();
   }
 
-  /** Closes now: pending commands reject with GoCacheConnectionError. */
   disconnect(): void {
     this.connection.destroy(new GoCacheConnectionError('The client was disconnected'));
   }
@@ -335,3 +279,9 @@ export class GoCacheClient extends CommandsOverConnection<string> {
   }
 }
 
+/**
+ * Connects a client: `await GoCacheClient.connect()` (GoCache on localhost:7000),
+ * `GoCacheClient.connect({ server: 'redis', port: 6379 })`, `GoCacheClient.connect('redis://host:6379/0')`.
+ * `instanceof GoCacheClient` tells a client apart.
+ */
+export const GoCacheClient: GoCacheClientFactory = ClientImpl as unknown as GoCacheClientFactory;

@@ -7,17 +7,23 @@
  * GoCacheConnectionError; when the bytes are not valid RESP, or a reply has a shape its command
  * never answers, every pending command rejects with GoCacheProtocolError and the socket is closed:
  * its state is unknown, so it is never reused.
+ *
+ * A connection can be switched to subscriber mode: from then on it has no reply slots, and every
+ * frame goes to the subscriber, which tells messages, confirmations and answers apart by their shape
+ * (GoCache writes pushed messages and command replies independently, in no guaranteed order).
  */
 import { connect as netConnect, type LookupFunction, type Socket } from 'node:net';
 import { GoCacheCommandError, GoCacheConnectionError, GoCacheError, GoCacheProtocolError, GoCacheTimeoutError } from '../runtime/errors.js';
-import { Queue } from './queue.js';
 import { encodeCommand, type CommandArg } from '../runtime/resp/encoder.js';
 import { RespParser, type RespValue } from '../runtime/resp/parser.js';
-import type { Decoder } from '../runtime/types.js';
+import type { Decoder, ServerKind } from '../runtime/types.js';
+import { Queue } from './queue.js';
 
 export interface ConnectionOptions {
   host: string;
   port: number;
+  /** Names the server in messages: "GoCache" or "Redis". */
+  server: ServerKind;
   /** Milliseconds to wait for the TCP connection. */
   connectTimeout: number;
   /** Milliseconds a command may wait for its reply; 0 means no limit. */
@@ -26,27 +32,77 @@ export interface ConnectionOptions {
   lookup?: LookupFunction | undefined;
 }
 
+/** Where the replies of an explicit pipeline go: one object for all its commands, by index. */
 export interface ReplySink {
   ok(index: number, value: unknown): void;
-  fail(index: number, error: Error): void;
+  fail(index: number, error: GoCacheError): void;
 }
 
-interface Pending {
-  /** Set for sendTo: resolve/reject are then the sink's, called with the index first. */
-  sink?: ReplySink;
-  index?: number;
-  name: string;
-  decode: Decoder;
-  buffers: boolean;
-  resolve(value: unknown): void;
-  reject(error: Error): void;
-  /** Date.now() when sent; only read when a command timeout is set. */
-  sentAt: number;
+/** Receives every frame of a connection in subscriber mode; `push` is true for a RESP3 push frame. */
+export type FrameHandler = (frame: RespValue, push: boolean) => void;
+
+/** What the server is called in messages. */
+export const serverName = (server: ServerKind): string => (server === 'redis' ? 'Redis' : 'GoCache');
+
+/**
+ * A command waiting for its reply. The two kinds differ only in where the outcome goes (a promise,
+ * or a pipeline's sink): `ok` and `fail` are the one way a pending command is settled.
+ */
+abstract class Pending {
+  /** Date.now() when sent; only set when a command timeout is in force. */
+  sentAt = 0;
   /** Already rejected by the command timeout; its reply, when it comes, is dropped. */
-  settled: boolean;
+  settled = false;
+
+  constructor(
+    readonly name: string,
+    readonly decode: Decoder,
+    readonly buffers: boolean,
+  ) {}
+
+  abstract ok(value: unknown): void;
+  abstract fail(error: GoCacheError): void;
 }
 
-const ignore = (): void => {};
+class PromisePending extends Pending {
+  constructor(
+    name: string,
+    decode: Decoder,
+    buffers: boolean,
+    private readonly resolve: (value: unknown) => void,
+    private readonly reject: (error: GoCacheError) => void,
+  ) {
+    super(name, decode, buffers);
+  }
+
+  ok(value: unknown): void {
+    this.resolve(value);
+  }
+
+  fail(error: GoCacheError): void {
+    this.reject(error);
+  }
+}
+
+class SinkPending extends Pending {
+  constructor(
+    name: string,
+    decode: Decoder,
+    buffers: boolean,
+    private readonly sink: ReplySink,
+    private readonly index: number,
+  ) {
+    super(name, decode, buffers);
+  }
+
+  ok(value: unknown): void {
+    this.sink.ok(this.index, value);
+  }
+
+  fail(error: GoCacheError): void {
+    this.sink.fail(this.index, error);
+  }
+}
 
 /** The longest string the outgoing batch joins text into (characters). */
 const BATCH_TEXT_LIMIT = 8 * 1024 * 1024;
@@ -68,8 +124,8 @@ export class Connection {
   private failure: GoCacheError | undefined;
   private timer: NodeJS.Timeout | undefined;
   private readonly closeListeners: Array<(error: GoCacheError) => void> = [];
-  /** Set while a subscriber or other owner takes over unsolicited replies (RESP3 pushes). */
-  onPush: ((value: RespValue[]) => void) | undefined;
+  /** Set in subscriber mode: every frame goes here, and no command takes a reply slot. */
+  private subscriber: FrameHandler | undefined;
 
   private constructor(
     private readonly socket: Socket,
@@ -77,8 +133,8 @@ export class Connection {
     reads: SocketReads,
   ) {
     this.parser = new RespParser({
-      onReply: (value) => this.onReply(value),
-      onPush: (value) => (this.onPush ? this.onPush(value) : this.fail(new GoCacheProtocolError('Unexpected push message'))),
+      onReply: (value) => (this.subscriber !== undefined ? this.subscriber(value, false) : this.onReply(value)),
+      onPush: (value) => (this.subscriber !== undefined ? this.subscriber(value, true) : this.fail(new GoCacheProtocolError('Unexpected push message'))),
     });
     // Reads land in one reused buffer (see openSocket's `reads`): the parser copies what it keeps.
     reads.onChunk = (chunk: Buffer) => {
@@ -88,8 +144,9 @@ export class Connection {
         this.fail(error instanceof GoCacheError ? error : new GoCacheProtocolError(String(error), { cause: error }));
       }
     };
-    socket.on('error', (error) => this.fail(new GoCacheConnectionError(`Connection to GoCache at ${this.address} failed: ${error.message}`, { cause: error })));
-    socket.on('close', () => this.fail(new GoCacheConnectionError(`Connection to GoCache at ${this.address} closed`)));
+    const server = serverName(options.server);
+    socket.on('error', (error) => this.fail(new GoCacheConnectionError(`Connection to ${server} at ${this.address} failed: ${error.message}`, { cause: error })));
+    socket.on('close', () => this.fail(new GoCacheConnectionError(`Connection to ${server} at ${this.address} closed`)));
   }
 
   get address(): string {
@@ -101,6 +158,7 @@ export class Connection {
     return this.failure === undefined && !this.closing;
   }
 
+  /** Commands waiting for their reply (including those that timed out, whose late replies are still due). */
   get pendingCount(): number {
     return this.pending.length;
   }
@@ -121,9 +179,7 @@ export class Connection {
   send<T>(name: string, args: readonly CommandArg[], decode: Decoder, buffers = false): Promise<T> {
     const refused = this.enqueueBytes(args);
     if (refused !== undefined) return Promise.reject(refused);
-    return new Promise<T>((resolve, reject) => {
-      this.addPending({ name, decode, buffers, resolve: resolve as (value: unknown) => void, reject, sentAt: 0, settled: false });
-    });
+    return new Promise<T>((resolve, reject) => this.addPending(new PromisePending(name, decode, buffers, resolve as (value: unknown) => void, reject)));
   }
 
   /**
@@ -133,7 +189,23 @@ export class Connection {
   sendTo(sink: ReplySink, index: number, name: string, args: readonly CommandArg[], decode: Decoder, buffers = false): void {
     const refused = this.enqueueBytes(args);
     if (refused !== undefined) return sink.fail(index, refused);
-    this.addPending({ name, decode, buffers, resolve: ignore, reject: ignore, sink, index, sentAt: 0, settled: false });
+    this.addPending(new SinkPending(name, decode, buffers, sink, index));
+  }
+
+  /**
+   * Subscriber mode: every frame from now on goes to `handler`, and `write` sends commands without
+   * reply slots. Only possible while no reply is awaited.
+   */
+  enterSubscriberMode(handler: FrameHandler): void {
+    if (this.pending.length > 0) throw new GoCacheProtocolError('A connection enters subscriber mode only with no reply awaited');
+    this.parser.returnBuffers = true;
+    this.subscriber = handler;
+  }
+
+  /** Subscriber mode: sends a command whose answers the subscriber routes itself; the error that refused it, if any. */
+  write(args: readonly CommandArg[]): GoCacheError | undefined {
+    if (this.subscriber === undefined) return new GoCacheProtocolError('write() is for subscriber mode; commands use send()');
+    return this.enqueueBytes(args);
   }
 
   /** Encodes a command into the outgoing batch; the error that refused it, or undefined once its bytes are in. */
@@ -141,7 +213,7 @@ export class Connection {
     if (this.failure) return this.failure;
     if (this.closing) return new GoCacheConnectionError('The client is closed');
     try {
-      this.write(encodeCommand(args));
+      this.append(encodeCommand(args));
       return undefined;
     } catch (error) {
       return error instanceof GoCacheError ? error : new GoCacheError(`The command could not be buffered: ${String(error)}`, { cause: error });
@@ -184,7 +256,7 @@ export class Connection {
    * BATCH_TEXT_LIMIT, then starts a new piece: V8 cannot build a string past ~512 MiB, and one tick
    * may queue more than that (520 SETs of 1 MiB), so no string grows past the limit.
    */
-  private write(encoded: string | Buffer): void {
+  private append(encoded: string | Buffer): void {
     if (typeof encoded === 'string') {
       if (this.outText.length + encoded.length <= BATCH_TEXT_LIMIT) {
         this.outText += encoded;
@@ -249,8 +321,7 @@ export class Connection {
     this.awaited--;
     if (value instanceof GoCacheCommandError) {
       value.command = command.name;
-      if (command.sink !== undefined) command.sink.fail(command.index!, value);
-      else command.reject(value);
+      command.fail(value);
       return this.afterReply();
     }
     let decoded: unknown;
@@ -261,13 +332,11 @@ export class Connection {
       // for another command): nothing after it can be trusted.
       const protocolError = error instanceof GoCacheProtocolError ? error : new GoCacheProtocolError(String(error), { cause: error });
       protocolError.message = `${command.name}: ${protocolError.message}`;
-      if (command.sink !== undefined) command.sink.fail(command.index!, protocolError);
-      else command.reject(protocolError);
+      command.fail(protocolError);
       this.fail(new GoCacheProtocolError(`Connection closed after an unexpected reply to ${command.name}`, { cause: protocolError }));
       return;
     }
-    if (command.sink !== undefined) command.sink.ok(command.index!, decoded);
-    else command.resolve(decoded);
+    command.ok(decoded);
     this.afterReply();
   }
 
@@ -298,9 +367,7 @@ export class Connection {
       item.settled = true;
       this.awaited--;
       this.afterReply();
-      const timeoutError = new GoCacheTimeoutError(`${item.name} timed out after ${timeout} ms waiting for GoCache at ${this.address}`);
-      if (item.sink !== undefined) item.sink.fail(item.index!, timeoutError);
-      else item.reject(timeoutError);
+      item.fail(new GoCacheTimeoutError(`${item.name} timed out after ${timeout} ms waiting for ${serverName(this.options.server)} at ${this.address}`));
     }
     if (oldest) this.armTimer(oldest.sentAt + timeout - now);
   }
@@ -310,11 +377,7 @@ export class Connection {
     this.failure = error;
     if (this.timer) clearTimeout(this.timer);
     this.socket.destroy();
-    for (const command of this.pending.drain()) {
-      if (command.settled) continue;
-      if (command.sink !== undefined) command.sink.fail(command.index!, error);
-      else command.reject(error);
-    }
+    for (const command of this.pending.drain()) if (!command.settled) command.fail(error);
     for (const waiter of this.idleWaiters.splice(0)) waiter();
     for (const listener of this.closeListeners.splice(0)) listener(error);
   }
@@ -339,31 +402,28 @@ const READ_BUFFER_SIZE = 256 * 1024;
  * `reads.onChunk`, valid only during the call, instead of emitting a fresh Buffer per 'data' event:
  * no allocation (and, for large replies, no page faults and external-memory GC pressure) per read.
  */
-export function openSocket(options: Pick<ConnectionOptions, 'host' | 'port' | 'connectTimeout' | 'lookup'>, reads?: SocketReads): Promise<Socket> {
+export function openSocket(options: Pick<ConnectionOptions, 'host' | 'port' | 'server' | 'connectTimeout' | 'lookup'>, reads: SocketReads): Promise<Socket> {
   const address = `${options.host}:${options.port}`;
   const where = { host: options.host, port: options.port, ...(options.lookup !== undefined ? { lookup: options.lookup } : {}) };
   return new Promise((resolve, reject) => {
-    const socket =
-      reads === undefined
-        ? netConnect(where)
-        : netConnect({
-            ...where,
-            onread: {
-              buffer: Buffer.allocUnsafeSlow(READ_BUFFER_SIZE),
-              callback: (nread: number, buffer: Uint8Array): boolean => {
-                // The Connection sets onChunk before any byte can be read (in the same tick as connect).
-                if (reads.onChunk === undefined) {
-                  socket.destroy(new GoCacheProtocolError('Data arrived before the connection could read it'));
-                  return false;
-                }
-                reads.onChunk(Buffer.from(buffer.buffer, buffer.byteOffset, nread));
-                return true;
-              },
-            },
-          });
+    const socket = netConnect({
+      ...where,
+      onread: {
+        buffer: Buffer.allocUnsafeSlow(READ_BUFFER_SIZE),
+        callback: (nread: number, buffer: Uint8Array): boolean => {
+          // The Connection sets onChunk before any byte can be read (in the same tick as connect).
+          if (reads.onChunk === undefined) {
+            socket.destroy(new GoCacheProtocolError('Data arrived before the connection could read it'));
+            return false;
+          }
+          reads.onChunk(Buffer.from(buffer.buffer, buffer.byteOffset, nread));
+          return true;
+        },
+      },
+    });
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(new GoCacheConnectionError(`Timed out after ${options.connectTimeout} ms connecting to GoCache at ${address}`));
+      reject(new GoCacheConnectionError(`Timed out after ${options.connectTimeout} ms connecting to ${serverName(options.server)} at ${address}`));
     }, options.connectTimeout);
     socket.once('error', (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
@@ -379,15 +439,16 @@ export function openSocket(options: Pick<ConnectionOptions, 'host' | 'port' | 'c
   });
 }
 
-function connectError(error: NodeJS.ErrnoException, options: Pick<ConnectionOptions, 'host' | 'port'>): GoCacheConnectionError {
+function connectError(error: NodeJS.ErrnoException, options: Pick<ConnectionOptions, 'host' | 'port' | 'server'>): GoCacheConnectionError {
   const address = `${options.host}:${options.port}`;
+  const server = serverName(options.server);
   switch (error.code) {
     case 'ECONNREFUSED':
-      return new GoCacheConnectionError(`Could not connect to GoCache at ${address}. Is the server running?`, { cause: error });
+      return new GoCacheConnectionError(`Could not connect to ${server} at ${address}. Is the server running?`, { cause: error });
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
-      return new GoCacheConnectionError(`Could not resolve the GoCache host "${options.host}" (${error.code})`, { cause: error });
+      return new GoCacheConnectionError(`Could not resolve the ${server} host "${options.host}" (${error.code})`, { cause: error });
     default:
-      return new GoCacheConnectionError(`Could not connect to GoCache at ${address}: ${error.message}`, { cause: error });
+      return new GoCacheConnectionError(`Could not connect to ${server} at ${address}: ${error.message}`, { cause: error });
   }
 }

@@ -1,25 +1,70 @@
 /**
- * Explicit pipelines and transactions. Both queue typed commands (generated/chain.ts) and send them
- * in one write on `exec()`; a transaction wraps them in MULTI ... EXEC. A command's error does not
- * lose the other results: `exec()` rejects with a GoCachePipelineError that carries every result,
- * and `execSettled()` resolves to each result's outcome.
+ * Explicit pipelines and transactions. Both queue typed commands (the generated RedisCommands, with
+ * a `dispatch` that queues) and send them in one write on `exec()`; a transaction wraps them in
+ * MULTI ... EXEC. A command's error does not lose the other results: `exec()` rejects with a
+ * GoCachePipelineError that carries every result, and `execSettled()` resolves to each result's outcome.
  */
-import { GoCacheChain } from '../../generated/chain.js';
-import type { Connection, ReplySink } from './connection.js';
+import type { GoCacheCommands, GoCacheTransactionCommands } from '../../generated/gocache-commands.js';
+import { decodeExec, decodeMulti, EXEC, execArgs, MULTI, multiArgs } from '../../generated/commands/transactions.js';
+import { RedisCommands } from '../../generated/redis-commands.js';
 import { literal } from '../runtime/decoders.js';
 import { GoCacheArgumentError, GoCacheCommandError, GoCacheError, GoCacheProtocolError } from '../runtime/errors.js';
-import type { CommandArg, CommandInfo, Decoder, RespValue, ServerKind } from '../runtime/types.js';
-
-/** The chain types, by kind: a method of `GoCacheChain<S, R, K>` returns `ChainKinds<S, [...R, T]>[K]`. */
-export interface ChainKinds<S extends string | Buffer, R extends unknown[]> {
-  pipeline: Pipeline<S, R>;
-  multi: Multi<S, R>;
-}
+import type { Kind } from '../runtime/kind.js';
+import type { ArgsBuilder, ArgsContext, CommandArg, CommandInfo, Decoder, RespValue, ServerKind } from '../runtime/types.js';
+import type { Connection, ReplySink } from './connection.js';
+import { buildWire, combineSplit } from './dispatch.js';
+import { rawCommand } from './raw.js';
 
 /** One result of execSettled(). */
 export type Settled<T> = { ok: true; value: T } | { ok: false; error: GoCacheError };
 /** execSettled()'s tuple: each element's outcome, in order. */
 export type SettledTuple<R extends unknown[]> = { [I in keyof R]: Settled<R[I]> };
+
+/** A pipeline's kind: each command returns the pipeline, its result tuple one element longer. */
+export interface PipelineKind<T extends ServerKind, S extends string | Buffer, R extends unknown[]> extends Kind {
+  readonly result: Pipeline<T, S, [...R, this['reply']]>;
+}
+
+/** A transaction's kind: each command returns the transaction, its result tuple one element longer. */
+export interface MultiKind<T extends ServerKind, S extends string | Buffer, R extends unknown[]> extends Kind {
+  readonly result: Multi<T, S, [...R, this['reply']]>;
+}
+
+/** What pipelines and transactions have besides the commands. */
+export interface ChainApi<R extends unknown[]> {
+  /** How many commands are queued. */
+  readonly length: number;
+  /** Sends everything and resolves to the replies in order; rejects with GoCachePipelineError if any failed. */
+  exec(): Promise<R>;
+  /** Sends everything and resolves to each reply's outcome, in order; rejects only when nothing could run. */
+  execSettled(): Promise<SettledTuple<R>>;
+}
+
+export interface PipelineApi<T extends ServerKind, S extends string | Buffer, R extends unknown[]> extends ChainApi<R> {
+  readonly kind: 'pipeline';
+  /** Queues a command the spec does not cover, raw; its reply (typed `X`, default RespValue) takes the next place. */
+  sendCommand<X = RespValue>(args: readonly CommandArg[]): Pipeline<T, S, [...R, X]>;
+}
+
+export interface MultiApi<T extends ServerKind, S extends string | Buffer, R extends unknown[]> extends ChainApi<R> {
+  readonly kind: 'multi';
+  /** Queues a command the spec does not cover, raw; its reply (typed `X`, default RespValue) takes the next place. */
+  sendCommand<X = RespValue>(args: readonly CommandArg[]): Multi<T, S, [...R, X]>;
+}
+
+/**
+ * Commands sent together in one write, each answered on its own (no atomicity): `client.pipeline()`.
+ * Its commands are those of the server the client targets; each call adds its reply type to `R`.
+ */
+export type Pipeline<T extends ServerKind = 'gocache', S extends string | Buffer = string, R extends unknown[] = []> = PipelineApi<T, S, R> &
+  (T extends 'redis' ? RedisCommands<S, PipelineKind<T, S, R>> : GoCacheCommands<S, PipelineKind<T, S, R>>);
+
+/**
+ * A transaction: MULTI, the queued commands, EXEC, in one write: `client.multi()`. Against GoCache it
+ * holds only what GoCache runs inside MULTI.
+ */
+export type Multi<T extends ServerKind = 'gocache', S extends string | Buffer = string, R extends unknown[] = []> = MultiApi<T, S, R> &
+  (T extends 'redis' ? RedisCommands<S, MultiKind<T, S, R>> : GoCacheTransactionCommands<S, MultiKind<T, S, R>>);
 
 /** Some commands of a pipeline or transaction failed; `results` holds every outcome, in order. */
 export class GoCachePipelineError<R extends unknown[] = unknown[]> extends GoCacheError {
@@ -37,76 +82,71 @@ export class GoCacheWatchError extends GoCacheError {}
 
 interface Queued {
   info: CommandInfo;
-  /** Several commands for one result (GoCache's single-key DEL), combined by `combine`. */
-  argLists: CommandArg[][];
+  /** One wire command, or several for one result (GoCache's single-key DELs), combined by the info's split. */
+  wires: CommandArg[][];
   decode: Decoder;
-  combine?: 'sum';
 }
 
-const isGoCacheError = (error: unknown): error is GoCacheError => error instanceof GoCacheError;
-const asGoCacheError = (error: unknown): GoCacheError =>
-  isGoCacheError(error) ? error : new GoCacheProtocolError(String(error), { cause: error });
+const asGoCacheError = (error: unknown): GoCacheError => (error instanceof GoCacheError ? error : new GoCacheProtocolError(String(error), { cause: error }));
 
-abstract class Chain<S extends string | Buffer, R extends unknown[], K extends keyof ChainKinds<S, R>> extends GoCacheChain<S, R, K> {
+/** The runtime of pipelines and transactions: `dispatch` queues. */
+export abstract class ChainImpl<S extends string | Buffer> extends RedisCommands<S, Kind> {
   protected readonly queued: Queued[] = [];
   private buildError: unknown;
 
   constructor(
     protected readonly connection: Connection,
-    protected override readonly target: ServerKind,
+    protected readonly context: ArgsContext,
     protected readonly buffers: boolean,
   ) {
     super();
   }
 
-  /** How many commands are queued. */
   get length(): number {
     return this.queued.length;
   }
 
-  protected override add(info: CommandInfo, args: CommandArg[], decode: Decoder): never {
-    this.queued.push({ info, argLists: [args], decode });
+  /** Queues the command; a bad argument is remembered, and exec() rejects with it before anything is sent. */
+  protected override dispatch(info: CommandInfo, build: ArgsBuilder, decode: Decoder): never {
+    try {
+      this.queued.push({ info, wires: buildWire(info, build, this.context), decode });
+    } catch (error) {
+      this.buildError ??= error;
+    }
     return this as never;
   }
 
-  protected override addSplit(info: CommandInfo, argLists: CommandArg[][], decode: Decoder, combine: 'sum'): never {
-    this.queued.push({ info, argLists, decode, combine });
-    return this as never;
-  }
-
-  /** A bad argument: remembered, and exec() rejects with it before anything is sent. */
-  protected override fail(error: unknown): never {
-    this.buildError ??= error;
-    return this as never;
+  sendCommand(args: readonly CommandArg[]): this {
+    const raw = rawCommand(args);
+    return this.dispatch(raw.info, raw.build, raw.decode);
   }
 
   protected checkBuilt(): void {
     if (this.buildError !== undefined) throw this.buildError;
   }
 
-  /** Sends everything and resolves to the replies in order; rejects with GoCachePipelineError if any failed. */
-  async exec(): Promise<R> {
+  async exec(): Promise<unknown[]> {
     const results = await this.execSettled();
     const errors = results.flatMap((result, index) => (result.ok ? [] : [{ index, error: result.error }]));
-    if (errors.length > 0) throw new GoCachePipelineError<R>(results, errors);
-    return results.map((result) => (result as { value: unknown }).value) as R;
+    if (errors.length > 0) throw new GoCachePipelineError(results, errors);
+    return results.map((result) => (result as { value: unknown }).value);
   }
 
-  /** Sends everything and resolves to each reply's outcome, in order; rejects only when nothing could run. */
-  abstract execSettled(): Promise<SettledTuple<R>>;
+  abstract execSettled(): Promise<Array<Settled<unknown>>>;
 }
 
-/** Commands sent together in one write, each answered on its own (no atomicity): `client.pipeline()`. */
-export class Pipeline<S extends string | Buffer, R extends unknown[] = []> extends Chain<S, R, 'pipeline'> {
-  override async exec(): Promise<R> {
+export class PipelineImpl<S extends string | Buffer> extends ChainImpl<S> {
+  readonly kind = 'pipeline';
+
+  override async exec(): Promise<unknown[]> {
     const { values, failed } = await this.run();
-    if (failed !== undefined) throw new GoCachePipelineError<R>(settledOf<R>(values, failed), failed);
-    return values as R;
+    if (failed !== undefined) throw new GoCachePipelineError(settledOf(values, failed), failed);
+    return values;
   }
 
-  async execSettled(): Promise<SettledTuple<R>> {
+  async execSettled(): Promise<Array<Settled<unknown>>> {
     const { values, failed } = await this.run();
-    return settledOf<R>(values, failed ?? []);
+    return settledOf(values, failed ?? []);
   }
 
   /**
@@ -133,18 +173,17 @@ export class Pipeline<S extends string | Buffer, R extends unknown[] = []> exten
           done();
         },
         fail(index, error) {
-          (failed ??= []).push({ index, error: asGoCacheError(error) });
+          (failed ??= []).push({ index, error });
           done();
         },
       };
       for (let i = 0; i < n; i++) {
-        const { info, argLists, decode } = queued[i]!;
-        if (argLists.length === 1) {
-          this.connection.sendTo(sink, i, info.name, argLists[0]!, decode, this.buffers);
+        const { info, wires, decode } = queued[i]!;
+        if (wires.length === 1) {
+          this.connection.sendTo(sink, i, info.name, wires[0]!, decode, this.buffers);
         } else {
-          // Several commands for one result (GoCache's single-key DELs) add up, as the client's own del() does.
-          Promise.all(argLists.map((args) => this.connection.send<number>(info.name, args, decode, this.buffers))).then(
-            (counts) => sink.ok(i, counts.reduce((a, b) => a + b, 0)),
+          Promise.all(wires.map((wire) => this.connection.send(info.name, wire, decode, this.buffers))).then(
+            (replies) => sink.ok(i, combineSplit(info, replies)),
             (error: unknown) => sink.fail(i, asGoCacheError(error)),
           );
         }
@@ -153,44 +192,46 @@ export class Pipeline<S extends string | Buffer, R extends unknown[] = []> exten
   }
 }
 
-function settledOf<R extends unknown[]>(values: unknown[], failed: Array<{ index: number; error: GoCacheError }>): SettledTuple<R> {
+function settledOf(values: unknown[], failed: Array<{ index: number; error: GoCacheError }>): Array<Settled<unknown>> {
   const settled = values.map((value): Settled<unknown> => ({ ok: true, value }));
   for (const { index, error } of failed) settled[index] = { ok: false, error };
-  return settled as SettledTuple<R>;
+  return settled;
 }
 
 const queuedReply = literal('QUEUED');
-const okReply = literal('OK');
-const rawReply: Decoder = (reply) => reply;
 
 /**
- * A transaction: MULTI, the queued commands, EXEC, in one write: `client.multi()`. A command that
- * fails at run time does not stop the others (Redis's semantics); one refused while queueing
- * makes the server discard the whole transaction (`EXECABORT`).
+ * A transaction's runtime. A command that fails at run time does not stop the others (Redis's
+ * semantics); one refused while queueing makes the server discard the whole transaction (`EXECABORT`).
  */
-export class Multi<S extends string | Buffer, R extends unknown[] = []> extends Chain<S, R, 'multi'> {
+export class MultiImpl<S extends string | Buffer> extends ChainImpl<S> {
+  readonly kind = 'multi';
   /** Set by a watched transaction: GoCacheWatchError when EXEC answers null. */
   watched = false;
 
+  /** The connection it sends on (watch() checks a transaction was made on its own). */
+  get sentOn(): Connection {
+    return this.connection;
+  }
+
   private checkAllowed(): void {
     for (const command of this.queued) {
-      if (command.info.flags.includes('no-multi')) throw new GoCacheArgumentError(`${command.info.name} cannot be used in a transaction`);
       const inMulti = command.info.gocacheInMulti;
-      if (this.target === 'gocache' && inMulti !== true) {
+      if (this.context.server === 'gocache' && inMulti !== true) {
         throw new GoCacheArgumentError(`${command.info.name} is never sent to GoCache inside a transaction: ${inMulti === false ? 'GoCache does not serve it' : inMulti}`);
       }
-      if (command.argLists.length !== 1) throw new GoCacheArgumentError(`${command.info.name} of several keys is several commands on GoCache, which a transaction cannot hold; send one key per call`);
+      if (command.wires.length !== 1) throw new GoCacheArgumentError(`${command.info.name} of several keys is several commands on GoCache, which a transaction cannot hold; send one key per call`);
     }
   }
 
-  async execSettled(): Promise<SettledTuple<R>> {
+  async execSettled(): Promise<Array<Settled<unknown>>> {
     this.checkBuilt();
     this.checkAllowed();
     const send = <T>(name: string, args: CommandArg[], decode: Decoder) => this.connection.send<T>(name, args, decode, this.buffers);
     // All sends happen synchronously, so nothing else on this connection lands inside the transaction.
-    const multi = send<string>('MULTI', ['MULTI'], okReply);
-    const queued = this.queued.map((command) => send<string>(command.info.name, command.argLists[0]!, queuedReply).then(() => undefined, asGoCacheError));
-    const exec = send<RespValue>('EXEC', ['EXEC'], rawReply);
+    const multi = send<string>(MULTI.name, multiArgs(this.context), decodeMulti);
+    const queued = this.queued.map((command) => send<string>(command.info.name, command.wires[0]!, queuedReply).then(() => undefined, asGoCacheError));
+    const exec = send<RespValue>(EXEC.name, execArgs(this.context), decodeExec);
     const [, queueErrors, replies] = await Promise.all([multi, Promise.all(queued), exec.catch((error: unknown) => error)]);
 
     if (replies instanceof GoCacheCommandError && replies.code === 'EXECABORT') {
@@ -214,7 +255,7 @@ export class Multi<S extends string | Buffer, R extends unknown[] = []> extends 
       const index = ran[position]!;
       results[index] = this.settle(index, reply);
     });
-    return results as SettledTuple<R>;
+    return results;
   }
 
   private settle(index: number, reply: RespValue): Settled<unknown> {

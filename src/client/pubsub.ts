@@ -7,7 +7,9 @@
  * ```
  *
  * Why a connection of its own: a connection in subscriber mode only accepts (P)SUBSCRIBE,
- * (P)UNSUBSCRIBE, PING and QUIT, so the main client's connection is never switched.
+ * (P)UNSUBSCRIBE, PING and QUIT, so the main client's connection is never switched. It is the same
+ * Connection class as the client's (same socket handling, same handshake, same option checks),
+ * switched to subscriber mode, where every frame comes here instead of to a reply slot.
  *
  * What the server sends is told apart by its shape, never by its position: GoCache writes pushed
  * messages and command replies independently, so their relative order is not guaranteed.
@@ -28,15 +30,15 @@
  * Every wait is bounded (`replyTimeout`) or not made: unsubscribing always names the channels held
  * (GoCache answers a bare UNSUBSCRIBE in random order, and not at all when nothing is held).
  */
-import type { Socket } from 'node:net';
-import { authArgs, helloArgs, pingArgs } from '../../generated/commands/connection.js';
+import { pingArgs } from '../../generated/commands/connection.js';
 import { psubscribeArgs, punsubscribeArgs, subscribeArgs, unsubscribeArgs } from '../../generated/commands/pubsub.js';
-import { openSocket } from './connection.js';
 import { GoCacheArgumentError, GoCacheCommandError, GoCacheConnectionError, GoCacheError, GoCacheProtocolError, GoCacheTimeoutError } from '../runtime/errors.js';
+import type { RespValue } from '../runtime/resp/parser.js';
+import type { ArgsContext, CommandArg, RedisString, ServerKind } from '../runtime/types.js';
+import { Connection, serverName } from './connection.js';
+import { handshake } from './handshake.js';
+import { resolveOptions, type ClientOptions } from './options.js';
 import { Queue } from './queue.js';
-import { encodeCommand, type CommandArg } from '../runtime/resp/encoder.js';
-import { RespParser, type RespValue } from '../runtime/resp/parser.js';
-import type { RedisString, ServerKind } from '../runtime/types.js';
 
 /** A message published to a channel of a channel subscription. */
 export interface ChannelMessage<S extends string | Buffer = string> {
@@ -61,21 +63,6 @@ export type SubscriptionKind = 'channel' | 'pattern';
 /** The message type of a subscription of kind `K` whose strings are `S`. */
 export type MessageOf<K extends SubscriptionKind, S extends string | Buffer = string> = K extends 'pattern' ? PatternMessage<S> : ChannelMessage<S>;
 
-/** Where and how to connect: the client's resolved options fit as they are. */
-export interface SubscriptionConnectOptions {
-  host: string;
-  port: number;
-  /** Milliseconds to wait for the TCP connection. */
-  connectTimeout: number;
-  server: ServerKind;
-  /** 2, or 3 (Redis only): `HELLO 3` is sent first. */
-  protocol: 2 | 3;
-  /** Redis only: sent with HELLO (RESP3) or AUTH (RESP2) before subscribing. */
-  username?: string;
-  /** Redis only: sent with HELLO (RESP3) or AUTH (RESP2) before subscribing. */
-  password?: string;
-}
-
 export interface SubscriptionConfig {
   /** Yield channels, patterns and payloads as Buffers, byte for byte (default false: UTF-8 strings). */
   buffers?: boolean;
@@ -99,31 +86,30 @@ export const DEFAULT_REPLY_TIMEOUT = 10_000;
 export type MessageStrings<B extends boolean> = [B] extends [true] ? Buffer : [B] extends [false] ? string : string | Buffer;
 
 /**
- * Opens a connection of its own, runs the handshake when one is configured (Redis: `HELLO 3` for
- * protocol 3, AUTH when a password is set), sends SUBSCRIBE (kind `channel`) or PSUBSCRIBE (kind
- * `pattern`) for `names`, and resolves once every name is confirmed.
+ * Opens a connection of its own (the client's options, same checks and handshake), sends
+ * SUBSCRIBE (kind `channel`) or PSUBSCRIBE (kind `pattern`) for `names`, and resolves once every
+ * name is confirmed.
  *
  * Rejects with GoCacheArgumentError before connecting for an empty or invalid list of names, for a
- * pattern subscription or a handshake with `server: 'gocache'` (GoCache has neither PSUBSCRIBE nor
- * AUTH, HELLO or RESP3), and for an invalid `highWaterMark` or `replyTimeout`; with
- * GoCacheConnectionError when the connection cannot be made or is lost; with GoCacheCommandError when
- * the server refuses the handshake or the subscription; with GoCacheTimeoutError when the
- * confirmations do not come within `replyTimeout`. Nothing stays open after a rejection.
+ * pattern subscription with `server: 'gocache'` (GoCache has no PSUBSCRIBE), and for an invalid
+ * `highWaterMark` or `replyTimeout`; with GoCacheConnectionError when the connection cannot be made
+ * or is lost; with GoCacheCommandError when the server refuses the handshake or the subscription;
+ * with GoCacheTimeoutError when the confirmations do not come within `replyTimeout`. Nothing stays
+ * open after a rejection.
  */
 export async function openSubscription<K extends SubscriptionKind, B extends boolean = false>(
-  options: SubscriptionConnectOptions,
+  clientOptions: ClientOptions,
   kind: K,
   names: readonly RedisString[],
   config: SubscriptionConfig & { buffers?: B } = {},
 ): Promise<Subscription<MessageOf<K, MessageStrings<B>>>> {
-  const server = options.server;
-  if (server !== 'gocache' && server !== 'redis') throw new GoCacheArgumentError(`server must be 'gocache' or 'redis', got ${String(server)}`);
+  // The client's own option checks (a client's resolved options pass them unchanged).
+  const options = resolveOptions(clientOptions);
+  const context: ArgsContext = { server: options.server };
   if (kind !== 'channel' && kind !== 'pattern') throw new GoCacheArgumentError(`A subscription's kind must be 'channel' or 'pattern', got ${String(kind)}`);
-  if (options.protocol !== 2 && options.protocol !== 3) throw new GoCacheArgumentError(`protocol must be 2 or 3, got ${String(options.protocol)}`);
   if (!Array.isArray(names)) throw new GoCacheArgumentError(`${kind === 'pattern' ? 'PSUBSCRIBE' : 'SUBSCRIBE'}: the names must be an array`);
   // The command is built (and checked) before connecting: PSUBSCRIBE rejects here for GoCache.
-  const wire = subscribeWire(server, kind, names);
-  const handshake = handshakeCommands(options);
+  const wire = subscribeWire(context, kind, names);
   const highWaterMark = config.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
   if (!(highWaterMark === Infinity || (Number.isInteger(highWaterMark) && highWaterMark > 0))) {
     throw new GoCacheArgumentError(`highWaterMark must be a positive integer (or Infinity), got ${String(highWaterMark)}`);
@@ -132,17 +118,22 @@ export async function openSubscription<K extends SubscriptionKind, B extends boo
   if (!(Number.isFinite(replyTimeout) && replyTimeout > 0)) {
     throw new GoCacheArgumentError(`replyTimeout must be a positive number of milliseconds, got ${String(replyTimeout)}`);
   }
-  const socket = await openSocket(options);
-  const subscription = new Subscription<MessageOf<K, MessageStrings<B>>>(socket, {
-    address: `${options.host}:${options.port}`,
-    server,
+  // Subscriber mode has no command timeout: every wait is bounded by replyTimeout instead.
+  const connection = await Connection.open({ ...options, commandTimeout: 0 });
+  try {
+    await handshake(connection, options);
+  } catch (error) {
+    connection.destroy();
+    throw error;
+  }
+  const subscription = new Subscription<MessageOf<K, MessageStrings<B>>>(connection, {
+    context,
     kind,
     buffers: config.buffers === true,
     highWaterMark,
     replyTimeout,
   });
   try {
-    for (const command of handshake) await subscription.handshake(command);
     await subscription.send('subscribe', wire, names);
   } catch (error) {
     subscription.destroy(error instanceof GoCacheError ? error : new GoCacheConnectionError(String(error), { cause: error }));
@@ -151,22 +142,8 @@ export async function openSubscription<K extends SubscriptionKind, B extends boo
   return subscription;
 }
 
-function subscribeWire(server: ServerKind, kind: SubscriptionKind, names: readonly RedisString[]): CommandArg[] {
-  return kind === 'pattern' ? psubscribeArgs(server, names) : subscribeArgs(server, names);
-}
-
-function handshakeCommands(options: SubscriptionConnectOptions): CommandArg[][] {
-  const { server, protocol, username, password } = options;
-  if (server === 'gocache') {
-    const redisOnly = [...(protocol === 3 ? ['protocol 3'] : []), ...(username !== undefined ? ['username'] : []), ...(password !== undefined ? ['password'] : [])];
-    if (redisOnly.length > 0) {
-      throw new GoCacheArgumentError(`GoCache has no ${redisOnly.join(', ')} (it speaks RESP2 only, with no AUTH); use { server: 'redis' } for Redis`);
-    }
-    return [];
-  }
-  if (protocol === 3) return [helloArgs(server, 3, password !== undefined ? { auth: { username: username ?? 'default', password } } : undefined)];
-  if (password !== undefined) return [authArgs(server, username !== undefined ? { username, password } : { password })];
-  return [];
+function subscribeWire(context: ArgsContext, kind: SubscriptionKind, names: readonly RedisString[]): CommandArg[] {
+  return kind === 'pattern' ? psubscribeArgs(context, names) : subscribeArgs(context, names);
 }
 
 /** Bytes of a name as a latin1 string: a lossless key, equal for the same bytes however given. */
@@ -197,8 +174,7 @@ interface Waiter<M> {
 }
 
 interface SubscriptionSettings {
-  address: string;
-  server: ServerKind;
+  context: ArgsContext;
   kind: SubscriptionKind;
   buffers: boolean;
   highWaterMark: number;
@@ -221,18 +197,15 @@ export class Subscription<M extends PubSubMessage = ChannelMessage> implements A
   onError: ((error: GoCacheError) => void) | undefined;
 
   readonly kind: SubscriptionKind;
-  private readonly server: ServerKind;
-  private readonly address: string;
+  private readonly context: ArgsContext;
   private readonly buffers: boolean;
   private readonly highWaterMark: number;
   private readonly replyTimeout: number;
-  private readonly parser: RespParser;
   /** Held names (subscribed, or being subscribed), by byte key, in the form `channels` gives them. */
   private readonly held = new Map<string, M['channel']>();
   private readonly messages = new Queue<M>();
   private readonly waiters: Array<Waiter<M>> = [];
   private readonly operations: Operation[] = [];
-  private handshakeWaiter: { resolve(value: RespValue): void; reject(error: GoCacheError): void } | undefined;
   private droppedCount = 0;
   /** Set when the iteration ends cleanly (every name unsubscribed, or closed). */
   private ended = false;
@@ -242,30 +215,17 @@ export class Subscription<M extends PubSubMessage = ChannelMessage> implements A
 
   /** @internal Use `openSubscription` (or `client.subscribe` / `client.psubscribe`). */
   constructor(
-    private readonly socket: Socket,
+    private readonly connection: Connection,
     settings: SubscriptionSettings,
   ) {
     this.kind = settings.kind;
-    this.server = settings.server;
-    this.address = settings.address;
+    this.context = settings.context;
     this.buffers = settings.buffers;
     this.highWaterMark = settings.highWaterMark;
     this.replyTimeout = settings.replyTimeout;
-    this.parser = new RespParser({
-      onReply: (value) => this.onFrame(value, false),
-      onPush: (value) => this.onFrame(value, true),
-    });
     // Everything is read as bytes: binary-safe, and names compare by their bytes.
-    this.parser.returnBuffers = true;
-    socket.on('data', (chunk: Buffer) => {
-      try {
-        this.parser.feed(chunk);
-      } catch (error) {
-        this.fail(error instanceof GoCacheError ? error : new GoCacheProtocolError(String(error), { cause: error }));
-      }
-    });
-    socket.on('error', (error) => this.fail(new GoCacheConnectionError(`Subscription connection to GoCache at ${this.address} failed: ${error.message}`, { cause: error })));
-    socket.on('close', () => this.fail(new GoCacheConnectionError(`Subscription connection to GoCache at ${this.address} closed`)));
+    connection.enterSubscriberMode((frame, push) => this.onFrame(frame, push));
+    connection.onClose((error) => this.fail(error));
   }
 
   /** The channels (or, for a pattern subscription, the patterns) held, including those being subscribed. */
@@ -297,7 +257,7 @@ export class Subscription<M extends PubSubMessage = ChannelMessage> implements A
   subscribe(...names: RedisString[]): Promise<void> {
     let wire: CommandArg[];
     try {
-      wire = subscribeWire(this.server, this.kind, names);
+      wire = subscribeWire(this.context, this.kind, names);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -319,7 +279,7 @@ export class Subscription<M extends PubSubMessage = ChannelMessage> implements A
     }
     const toSend = keys.map((key) => Buffer.from(key, 'latin1'));
     for (const key of keys) this.held.delete(key);
-    const wire = this.kind === 'pattern' ? punsubscribeArgs(this.server, toSend) : unsubscribeArgs(this.server, toSend);
+    const wire = this.kind === 'pattern' ? punsubscribeArgs(this.context, toSend) : unsubscribeArgs(this.context, toSend);
     try {
       await this.send('unsubscribe', wire, toSend);
     } catch (error) {
@@ -336,7 +296,7 @@ export class Subscription<M extends PubSubMessage = ChannelMessage> implements A
 
   /** Checks the connection: resolves 'PONG' when the server answers (GoCache `+PONG`, Redis `pong`). */
   ping(): Promise<'PONG'> {
-    return this.send('ping', pingArgs(this.server), []).then(() => 'PONG' as const);
+    return this.send('ping', pingArgs(this.context), []).then(() => 'PONG' as const);
   }
 
   /**
@@ -356,7 +316,7 @@ export class Subscription<M extends PubSubMessage = ChannelMessage> implements A
   destroy(reason: GoCacheError = new GoCacheConnectionError('The subscription was destroyed')): void {
     if (this.ended || this.failure !== undefined) return;
     this.ended = true;
-    this.socket.destroy();
+    this.connection.destroy(reason);
     this.settleAll(reason);
     this.wake();
   }
@@ -392,48 +352,10 @@ export class Subscription<M extends PubSubMessage = ChannelMessage> implements A
   // -------------------------------------------------------------------------------------------------
   // Internals.
 
-  /** @internal One handshake command (HELLO, AUTH), answered by the next plain reply. */
-  handshake(command: CommandArg[]): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      if (this.failure !== undefined) return reject(this.failure);
-      const name = String(command[0]);
-      const timer = setTimeout(() => {
-        this.handshakeWaiter = undefined;
-        reject(new GoCacheTimeoutError(`${name} timed out after ${this.replyTimeout} ms waiting for GoCache at ${this.address}`));
-      }, this.replyTimeout);
-      this.handshakeWaiter = {
-        resolve: (value) => {
-          clearTimeout(timer);
-          this.handshakeWaiter = undefined;
-          if (value instanceof GoCacheCommandError) {
-            value.command = name;
-            reject(value);
-          } else if (name === 'HELLO' && !(value instanceof Map)) {
-            reject(new GoCacheProtocolError('HELLO 3 did not answer a map: the server does not speak RESP3'));
-          } else {
-            resolve();
-          }
-        },
-        reject: (error) => {
-          clearTimeout(timer);
-          this.handshakeWaiter = undefined;
-          reject(error);
-        },
-      };
-      this.write(command);
-    });
-  }
-
   /** @internal Sends a command and waits for its confirmations (one per name) or its PONG. */
   send(kind: OpKind, wire: CommandArg[], names: readonly RedisString[]): Promise<void> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     if (this.ended) return Promise.reject(new GoCacheConnectionError('The subscription is closed'));
-    let encoded: string | Buffer;
-    try {
-      encoded = encodeCommand(wire);
-    } catch (error) {
-      return Promise.reject(error);
-    }
     const remaining = new Map<string, number>();
     const added: string[] = [];
     for (const name of names) {
@@ -457,15 +379,16 @@ export class Subscription<M extends PubSubMessage = ChannelMessage> implements A
       op.timer = setTimeout(() => {
         this.removeOperation(op);
         const what = kind === 'ping' ? 'PING' : `${String(wire[0])} confirmations`;
-        reject(new GoCacheTimeoutError(`${what} timed out after ${this.replyTimeout} ms waiting for GoCache at ${this.address}`));
+        reject(new GoCacheTimeoutError(`${what} timed out after ${this.replyTimeout} ms waiting for ${serverName(this.context.server)} at ${this.connection.address}`));
       }, this.replyTimeout);
       this.operations.push(op);
-      this.socket.write(encoded);
+      const refused = this.connection.write(wire);
+      if (refused !== undefined) {
+        this.removeOperation(op);
+        for (const key of added) this.held.delete(key);
+        reject(refused);
+      }
     });
-  }
-
-  private write(command: CommandArg[]): void {
-    this.socket.write(encodeCommand(command));
   }
 
   private nameValue(name: RedisString): M['channel'] {
@@ -479,7 +402,6 @@ export class Subscription<M extends PubSubMessage = ChannelMessage> implements A
   }
 
   private onFrame(value: RespValue, push: boolean): void {
-    if (this.handshakeWaiter !== undefined && !push) return this.handshakeWaiter.resolve(value);
     if (value instanceof GoCacheCommandError) return this.onErrorReply(value);
     if (value === 'PONG') return this.confirmPing();
     if (Array.isArray(value) && value.length >= 2) {
@@ -574,7 +496,6 @@ export class Subscription<M extends PubSubMessage = ChannelMessage> implements A
       clearTimeout(op.timer);
       op.reject(error);
     }
-    this.handshakeWaiter?.reject(error);
   }
 
   /** Ends the iteration cleanly and closes the connection (FIN; destroyed if the server lingers). */
@@ -582,16 +503,16 @@ export class Subscription<M extends PubSubMessage = ChannelMessage> implements A
     if (this.ended || this.failure !== undefined) return;
     this.ended = true;
     this.held.clear();
-    this.settleAll(new GoCacheConnectionError('The subscription is closed'));
+    const closed = new GoCacheConnectionError('The subscription is closed');
+    this.settleAll(closed);
     this.wake();
-    this.socket.end();
-    setTimeout(() => this.socket.destroy(), 1_000).unref();
+    this.connection.destroy(closed);
   }
 
   private fail(error: GoCacheError): void {
     if (this.ended || this.failure !== undefined) return;
     this.failure = error;
-    this.socket.destroy();
+    this.connection.destroy(error);
     this.settleAll(error);
     this.wake();
     this.onError?.(error);

@@ -94,6 +94,14 @@ export function argExclusive(options: object, command: string, names: readonly s
   }
 }
 
+/** A required choice: exactly one of `names` is given (GEOSEARCH needs a centre and a shape). */
+export function argOneOf(options: object, command: string, names: readonly string[]): void {
+  argExclusive(options, command, names);
+  if (names.every((name) => { const value = (options as Record<string, unknown>)[name]; return value === undefined || value === false; })) {
+    throw new GoCacheArgumentError(`${command}: one of the options ${names.join(', ')} is required`);
+  }
+}
+
 export function pushPairs<K, V>(
   args: CommandArg[],
   pairs: PairsInput<K, V>,

@@ -150,6 +150,34 @@ export function mapOf(value: Decoder): Decoder {
   };
 }
 
+/**
+ * A map with known fields (a flat RESP2 array or a RESP3 map), decoded into an object with exactly
+ * those fields, each by its own decoder. A field the server adds that the spec does not name is left
+ * out (servers add fields over versions); a missing one that is not `optional` is a protocol error.
+ */
+export function recordOf(fields: Readonly<Record<string, Decoder>>, optional: readonly string[] = []): Decoder {
+  const names = Object.keys(fields);
+  return (reply) => {
+    const raw = new Map<string, RespValue>();
+    if (reply instanceof Map) {
+      for (const [k, v] of reply) raw.set(textKey(k), v);
+    } else if (Array.isArray(reply) && reply.length % 2 === 0) {
+      for (let i = 0; i < reply.length; i += 2) raw.set(textKey(reply[i]!), reply[i + 1]!);
+    } else {
+      return unexpected(`a map with ${names.join(', ')}`, reply);
+    }
+    const out: Record<string, unknown> = {};
+    for (const name of names) {
+      if (!raw.has(name)) {
+        if (optional.includes(name)) continue;
+        return unexpected(`a map with the field "${name}"`, reply);
+      }
+      out[name] = fields[name]!(raw.get(name)!);
+    }
+    return out;
+  };
+}
+
 function textKey(key: RespValue): string {
   if (typeof key === 'string') return key;
   if (Buffer.isBuffer(key)) return key.toString('utf8');

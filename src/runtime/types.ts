@@ -21,8 +21,18 @@ export type PairsInput<K, V> = Readonly<Record<string, V>> | ReadonlyMap<K, V> |
  */
 export type ServerKind = 'gocache' | 'redis';
 
+/**
+ * What an argument builder needs besides the arguments: the server the command is built for (GoCache
+ * refuses what it does not serve before anything is sent). One object per client, passed to every
+ * builder, so what builders need later (a key prefix, key positions for a cluster) is added here.
+ */
+export interface ArgsContext {
+  readonly server: ServerKind;
+}
+
 /** A command's static description, from its spec. */
 export interface CommandInfo {
+  /** The command as sent: `GET`, `CLUSTER NODES`. */
   readonly name: string;
   readonly flags: readonly string[];
   /** Names of the arguments that hold keys. */
@@ -31,7 +41,15 @@ export interface CommandInfo {
   /** true, or why GoCache must never receive it inside MULTI (it refuses it there, or hangs). */
   readonly gocacheInMulti: true | false | string;
   readonly redis: string | false;
+  /**
+   * GoCache takes one element of the variadic argument per command (its DEL takes one key): against
+   * GoCache, several are sent as one command each and the replies combined.
+   */
+  readonly split?: 'sum';
 }
+
+/** Builds a command's checked arguments; throws GoCacheArgumentError before anything is sent. */
+export type ArgsBuilder = (context: ArgsContext) => CommandArg[];
 
 /** Turns a raw reply into the declared type, or throws GoCacheProtocolError. */
 export type Decoder = (reply: RespValue) => unknown;

@@ -1,6 +1,7 @@
 /**
  * The spec -> generated/ generator: deterministic, equal to what is committed, the `check-generated`
- * CLI end to end on a copy of the project, errors that name the file and the field, and the model.
+ * CLI on a copy of the project (in process, so it costs milliseconds, not a process start), errors
+ * that name the file and the field, and the model.
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -10,9 +11,11 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Project, ts } from 'ts-morph';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runGenerator } from '../../codegen/cli.js';
+import { Imports } from '../../codegen/emit/imports.js';
 import { generate } from '../../codegen/generate.js';
 import { loadSpecFile, SpecError } from '../../codegen/load.js';
-import { buildCommandModel, type CommandModel } from '../../codegen/model.js';
+import { buildCommandModel, gocacheView, type CommandModel } from '../../codegen/model.js';
 import { parseReplyType, replyTypeToDecoder, replyTypeToTs, type ReplyType } from '../../codegen/reply-type.js';
 import { createValidator } from '../../codegen/validate.js';
 
@@ -78,17 +81,15 @@ describe('generate(): determinism and the committed output', () => {
     }
   });
 
-  it('makes one command file per spec folder, plus methods.ts and index.ts', () => {
+  it('makes one command file per spec folder, the two surfaces, index.ts and the reference', () => {
     const groups = readdirSync(join(root, 'spec')).filter((entry) => statSync(join(root, 'spec', entry)).isDirectory());
     const paths = [...first.files.keys()];
     expect(paths.filter((p) => p.startsWith('generated/commands/')).sort()).toEqual(groups.map((g) => `generated/commands/${g}.ts`).sort());
-    expect(paths).toContain('generated/methods.ts');
-    expect(paths).toContain('generated/index.ts');
+    expect(paths.filter((p) => !p.startsWith('generated/commands/')).sort()).toEqual(['generated/REFERENCE.md', 'generated/gocache-commands.ts', 'generated/index.ts', 'generated/redis-commands.ts']);
     expect(first.models).toHaveLength(listFiles(join(root, 'spec'), root).filter((f) => f.endsWith('.yaml')).length);
   });
 
   it('starts every file with the do-not-edit header and lists its spec sources', () => {
-    const allSpecs = first.models.map((m) => m.file).sort();
     for (const [path, text] of first.files) {
       expect(text.endsWith('\n'), `${path} ends with a newline`).toBe(true);
       let listed: string[];
@@ -112,10 +113,12 @@ describe('generate(): determinism and the committed output', () => {
         listed = sources![1]!.split(', ');
       }
       const group = /^generated\/commands\/([a-z-]+)\.ts$/.exec(path)?.[1];
-      const expected = group ? first.models.filter((m) => m.group === group).map((m) => m.file).sort() : allSpecs;
-      // A file made from every spec may name them all with the glob.
-      if (!group && listed.length === 1 && listed[0] === 'spec/**/*.yaml') continue;
-      expect([...listed].sort(), path).toEqual(expected);
+      // A file made from every spec names them with the glob, so two changes that add commands do not conflict there.
+      if (!group) {
+        expect(listed, path).toEqual(['spec/**/*.yaml']);
+        continue;
+      }
+      expect([...listed].sort(), path).toEqual(first.models.filter((m) => m.group === group).map((m) => m.file).sort());
       for (const source of listed) expect(source, path).toMatch(/^spec\/[a-z-]+\/[a-z0-9-]+\.yaml$/);
     }
   });
@@ -123,90 +126,79 @@ describe('generate(): determinism and the committed output', () => {
 
 // ---------------------------------------------------------------------------------------------
 
-/** A copy of what the CLI needs, with node_modules linked. */
+/** A copy of what the generator reads and writes: spec/ and generated/. */
 function copyProject(name: string): string {
   const dir = scratch(`cli-${name}`);
-  for (const folder of ['spec', 'codegen', 'generated']) cpSync(join(root, folder), join(dir, folder), { recursive: true });
-  for (const file of ['package.json', 'tsconfig.json']) copyFileSync(join(root, file), join(dir, file));
-  symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  for (const folder of ['spec', 'generated']) cpSync(join(root, folder), join(dir, folder), { recursive: true });
   return dir;
 }
 
-function cli(dir: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): { status: number | null; output: string } {
-  const result = spawnSync('npx', ['tsx', 'codegen/main.ts', ...args], {
-    cwd: dir,
-    encoding: 'utf8',
-    env: { ...process.env, ...env },
-    timeout: 60_000,
-  });
-  if (result.error) throw result.error;
-  return { status: result.status, output: `${result.stdout}\n${result.stderr}` };
-}
+const cli = (dir: string, check = false) => runGenerator(dir, { check });
 
-describe('check-generated and generate (CLI, on a copy of the project)', { timeout: 60_000 }, () => {
-  it('(a) --check exits 0 on an unchanged copy', () => {
-    const dir = copyProject('clean');
-    const result = cli(dir, ['--check']);
-    expect(result.output).toMatch(/generated\/ is current/);
-    expect(result.status).toBe(0);
+describe('check-generated and generate (the CLI, in process, on a copy of the project)', () => {
+  it('(a) --check passes on an unchanged copy', () => {
+    const result = cli(copyProject('clean'), true);
+    expect(result.output).toMatch(/^generated\/ is current \(\d+ files from \d+ specs\)\.$/);
+    expect(result.code).toBe(0);
   });
 
   it.each([
     {
       name: 'a hand-edited file',
-      file: 'generated/methods.ts',
+      file: 'generated/redis-commands.ts',
       change: (dir: string) => {
-        const path = join(dir, 'generated/methods.ts');
-        writeFileSync(path, readFileSync(path, 'utf8').replace('public get(key: RedisKey): Promise<S | null> {', 'public get(key: RedisKey): Promise<S> {'));
+        const path = join(dir, 'generated/redis-commands.ts');
+        writeFileSync(path, readFileSync(path, 'utf8').replace('public get(key: RedisKey): Apply<K, S | null> {', 'public get(key: RedisKey): Apply<K, S> {'));
       },
-      shows: /Promise<S> \{/,
+      shows: /generated\/redis-commands\.ts: differs at line \d+\n\s+generated: ".*Apply<K, S \| null> \{"\n\s+on disk:   ".*Apply<K, S> \{"/,
     },
     {
       name: 'an extra file',
       file: 'generated/commands/extra.ts',
       change: (dir: string) => writeFileSync(join(dir, 'generated/commands/extra.ts'), 'export const EXTRA = 1;\n'),
-      shows: /EXTRA/,
+      shows: /generated\/commands\/extra\.ts: not generated from any spec/,
     },
     {
       name: 'a missing file',
       file: 'generated/commands/hash.ts',
       change: (dir: string) => unlinkSync(join(dir, 'generated/commands/hash.ts')),
-      shows: /hgetallArgs/,
+      shows: /generated\/commands\/hash\.ts: missing/,
     },
-  ])('(b) --check exits non-zero with a diff naming the file after $name', ({ file, change, shows }) => {
+  ])('(b) --check fails, naming the file, after $name', ({ file, change, shows }) => {
     const dir = copyProject('edited');
     change(dir);
-    const result = cli(dir, ['--check']);
-    expect(result.status).not.toBe(0);
+    const result = cli(dir, true);
+    expect(result.code).toBe(1);
     expect(result.output).toContain(file);
     expect(result.output).toMatch(shows);
     expect(result.output).toMatch(/run `make generate`/);
   });
 
-  it('(c) --check exits non-zero after a spec file is deleted', () => {
+  it('(c) --check fails after a spec file is deleted', () => {
     const dir = copyProject('deleted-spec');
     unlinkSync(join(dir, 'spec/cluster/cluster-nodes.yaml'));
-    const result = cli(dir, ['--check']);
-    expect(result.status).not.toBe(0);
-    // The group's only command is gone: its file, and the method, are stale.
-    expect(result.output).toContain('generated/commands/cluster.ts');
-    expect(result.output).toContain('generated/methods.ts');
+    const result = cli(dir, true);
+    expect(result.code).toBe(1);
+    // The group's only command is gone: its file is extra, and the surfaces are stale.
+    expect(result.output).toContain('generated/commands/cluster.ts: not generated from any spec');
+    expect(result.output).toContain('generated/redis-commands.ts: differs');
+    expect(result.output).toContain('generated/gocache-commands.ts: differs');
   });
 
-  it('(c) --check exits non-zero, naming the file, when a spec is invalid', () => {
+  it('(c) --check fails, naming the file and the field, when a spec is invalid', () => {
     const dir = copyProject('bad-spec');
     const path = join(dir, 'spec/string/get.yaml');
     writeFileSync(path, `${readFileSync(path, 'utf8')}foo: 1\n`);
-    const result = cli(dir, ['--check']);
-    expect(result.status).not.toBe(0);
-    expect(result.output).toContain('spec error: spec/string/get.yaml: foo: is not a known field');
+    const result = cli(dir, true);
+    expect(result.code).toBe(1);
+    expect(result.output).toBe('spec error: spec/string/get.yaml: foo: is not a known field');
   });
 
-  it('(d) generate repairs generated/ (stale, hand-edited and extra files); --check then exits 0; a second generate changes nothing', () => {
+  it('(d) generate repairs generated/ (stale, hand-edited and extra files); --check then passes; a second generate changes nothing', () => {
     const dir = copyProject('regenerate');
     unlinkSync(join(dir, 'spec/cluster/cluster-nodes.yaml'));
-    const methods = join(dir, 'generated/methods.ts');
-    writeFileSync(methods, `${readFileSync(methods, 'utf8')}// hand edit\n`);
+    const surface = join(dir, 'generated/redis-commands.ts');
+    writeFileSync(surface, `${readFileSync(surface, 'utf8')}// hand edit\n`);
     writeFileSync(join(dir, 'generated/commands/extra.ts'), 'export {};\n');
 
     // What generate() makes from the copy's spec (it writes nothing itself).
@@ -214,26 +206,29 @@ describe('check-generated and generate (CLI, on a copy of the project)', { timeo
     const specs = listFiles(join(dir, 'spec'), dir).filter((f) => f.endsWith('.yaml')).length;
     expect(expected.models).toHaveLength(specs);
     const generated = cli(dir);
-    expect(generated.output).toContain(`generated ${expected.files.size} files from ${specs} specs`);
-    expect(generated.status).toBe(0);
-    expect(cli(dir, ['--check']).status).toBe(0);
+    expect(generated.output).toMatch(new RegExp(`^generated ${expected.files.size} files from ${specs} specs \\(\\d+ changed\\)\\.$`));
+    expect(generated.code).toBe(0);
+    expect(cli(dir, true).code).toBe(0);
 
     // What is on disk is exactly that.
     expect(listFiles(join(dir, 'generated'), dir)).toEqual([...expected.files.keys()].sort());
     for (const [path, text] of expected.files) expect(readFileSync(join(dir, path), 'utf8'), path).toBe(text);
-    expect(readFileSync(join(dir, 'generated/index.ts'), 'utf8')).toContain(`COMMAND_COUNT = ${specs};`);
     expect(existsSync(join(dir, 'generated/commands/cluster.ts'))).toBe(false);
     expect(existsSync(join(dir, 'generated/commands/extra.ts'))).toBe(false);
 
     const before = hashTree(dir);
-    expect(cli(dir).status).toBe(0);
+    expect(cli(dir).output).toMatch(/\(0 changed\)/);
     expect(hashTree(dir)).toBe(before);
   });
 
-  // Sorting with localeCompare() follows the locale of the environment (Node reads LANG/LC_ALL), so
-  // the same spec can generate different files on two machines and check-generated fails on one.
-  it('generates the same files whatever the locale of the environment', () => {
+  // Sorting with localeCompare() follows the locale of the environment (Node reads LANG/LC_ALL at
+  // start), so the same spec could generate different files on two machines. The locale can only be
+  // set for a new process: this is the one test that starts the CLI in one.
+  it('generates the same files whatever the locale of the environment', { timeout: 60_000 }, () => {
     const dir = copyProject('locale');
+    for (const folder of ['codegen']) cpSync(join(root, folder), join(dir, folder), { recursive: true });
+    for (const file of ['package.json', 'tsconfig.json']) copyFileSync(join(root, file), join(dir, file));
+    symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir');
     // Danish collation sorts "AA" (= Å) after "Z"; every other locale sorts it first.
     for (const [name, command] of [
       ['aax', 'AAX'],
@@ -245,20 +240,20 @@ describe('check-generated and generate (CLI, on a copy of the project)', { timeo
           `command: ${command}`,
           'summary: A command that exists to test the sort order.',
           'redis: 1.0.0',
-          'gocache: true',
+          'gocache: { supported: true }',
           'args:',
           '  - { name: key, type: key }',
-          'reply: integer',
+          'reply: { type: integer }',
           'examples:',
-          `  - - { call: [${name}, k], reply: 0 }`,
+          `  - calls: [{ call: [${name}, k], reply: 0 }]`,
           '',
         ].join('\n'),
       );
     }
     const trees: Record<string, string> = {};
     for (const locale of ['C.UTF-8', 'da_DK.UTF-8']) {
-      const result = cli(dir, [], { LC_ALL: locale, LANG: locale });
-      expect(result.status, result.output).toBe(0);
+      const result = spawnSync(process.execPath, ['--import', 'tsx', 'codegen/main.ts'], { cwd: dir, encoding: 'utf8', env: { ...process.env, LC_ALL: locale, LANG: locale } });
+      expect(result.status, `${result.stdout}${result.stderr}`).toBe(0);
       trees[locale] = hashTree(join(dir, 'generated'));
     }
     expect(trees['da_DK.UTF-8']).toBe(trees['C.UTF-8']);
@@ -270,19 +265,20 @@ describe('check-generated and generate (CLI, on a copy of the project)', { timeo
 const GET_SPEC = `command: GET
 summary: Get the value of a key.
 redis: 1.0.0
-gocache: true
+gocache: { supported: true }
 flags: [readonly]
 args:
   - { name: key, type: key }
-reply: string | null
+reply: { type: string | null }
 examples:
-  - - { call: [get, k], reply: null }
+  - calls:
+      - { call: [get, k], reply: null }
 `;
 
 /** A valid spec for the command BAD (method `bad`), with `edit` applied. */
 const BAD_BASE = GET_SPEC.replace('command: GET', 'command: BAD').replace('call: [get, k]', 'call: [bad, k]');
 const withArgs = (...lines: string[]) => BAD_BASE.replace('  - { name: key, type: key }\n', `${lines.map((l) => `  - ${l}\n`).join('')}`);
-const withReply = (reply: string) => BAD_BASE.replace('reply: string | null', reply);
+const withReply = (reply: string) => BAD_BASE.replace('reply: { type: string | null }', reply);
 
 /** A temporary project with spec/schema.json, a valid spec/string/get.yaml, and `files`. */
 function specTree(files: Record<string, string>): string {
@@ -314,7 +310,13 @@ describe('invalid specs: the error names the file and the field', () => {
 
   const cases: Array<{ name: string; file?: string; text: string; field: string; problem: RegExp }> = [
     { name: 'an unknown top-level field', text: `${BAD_BASE}foo: 1\n`, field: 'foo', problem: /^is not a known field$/ },
-    { name: 'a missing reply', text: BAD_BASE.replace('reply: string | null\n', ''), field: 'reply', problem: /^is required$/ },
+    { name: 'a missing reply', text: BAD_BASE.replace('reply: { type: string | null }\n', ''), field: 'reply', problem: /^is required$/ },
+    { name: 'a reply as a bare type (the old format)', text: withReply('reply: string | null'), field: 'reply', problem: /^must be object$/ },
+    { name: 'gocache as a boolean (the old format)', text: BAD_BASE.replace('gocache: { supported: true }', 'gocache: true'), field: 'gocache', problem: /^must be object$/ },
+    { name: 'gocache without supported', text: BAD_BASE.replace('gocache: { supported: true }', 'gocache: { note: Served. }'), field: 'gocache.supported', problem: /^is required$/ },
+    { name: 'an example as a bare list of calls (the old format)', text: BAD_BASE.replace('  - calls:\n      - { call: [bad, k], reply: null }', '  - - { call: [bad, k], reply: null }'), field: 'examples[0]', problem: /^must be object$/ },
+    { name: 'the no-multi flag, which is gone', text: BAD_BASE.replace('flags: [readonly]', 'flags: [readonly, no-multi]'), field: 'flags[1]', problem: /^must be one of "readonly", "write"/ },
+    { name: 'a parsed reply without its TypeScript type', text: withReply('reply: { type: string, parse: parseInfo }'), field: 'reply', problem: /must have property as when property parse is present/ },
     { name: 'a missing summary', text: BAD_BASE.replace(/^summary: .*\n/m, ''), field: 'summary', problem: /^is required$/ },
     {
       name: 'an unknown argument type',
@@ -366,27 +368,39 @@ describe('invalid specs: the error names the file and the field', () => {
     },
     {
       name: 'an unknown type in the reply',
-      text: withReply('reply: array<strin>'),
-      field: 'reply',
+      text: withReply('reply: { type: array<strin> }'),
+      field: 'reply.type',
       problem: /^unknown type "strin" .*in reply type "array<strin>"$/,
     },
     {
-      name: 'an unknown type in a conditional reply',
-      text: withArgs('{ name: key, type: key }', '{ name: get, token: GET }').replace('reply: string | null', 'reply: { when: get, then: string, else: "\'OK\' | nul" }'),
-      field: 'reply.else',
+      name: 'an unknown type in a reply case',
+      text: withArgs('{ name: key, type: key }', '{ name: get, token: GET }').replace('reply: { type: string | null }', "reply: { type: \"'OK' | nul\", cases: [{ when: [get], type: string }] }"),
+      field: 'reply.type',
       problem: /^unknown type "nul"/,
     },
     {
-      name: 'reply.when naming a non-flag option',
-      text: withArgs('{ name: key, type: key }', '{ name: ex, token: EX, type: integer }').replace('reply: string | null', 'reply: { when: ex, then: string, else: "null" }'),
-      field: 'reply.when',
-      problem: /^must name a pure-token option.*\(have: none\)$/,
+      name: 'a reply case naming an argument that does not exist',
+      text: withArgs('{ name: key, type: key }', '{ name: get, token: GET }').replace('reply: { type: string | null }', 'reply: { type: "null", cases: [{ when: [got], type: string }] }'),
+      field: 'reply.cases[0].when[0]',
+      problem: /^must name an option or the last, optional, positional argument \(options: get\)$/,
     },
     {
-      name: 'reply.when naming a positional argument',
-      text: withArgs('{ name: key, type: key }', '{ name: get, token: GET }').replace('reply: string | null', 'reply: { when: key, then: string, else: "null" }'),
-      field: 'reply.when',
-      problem: /^must name a pure-token option.*\(have: get\)$/,
+      name: 'a reply case naming a required positional argument',
+      text: withArgs('{ name: key, type: key }', '{ name: get, token: GET }').replace('reply: { type: string | null }', 'reply: { type: "null", cases: [{ when: [key], type: string }] }'),
+      field: 'reply.cases[0].when[0]',
+      problem: /^must name an option or the last, optional, positional argument/,
+    },
+    {
+      name: 'a reply case decided by an option of a oneOf',
+      text: withArgs('{ name: key, type: key }', 'oneOf: { name: cond, of: [ { name: nx, token: NX }, { name: xx, token: XX } ] }').replace('reply: { type: string | null }', 'reply: { type: "null", cases: [{ when: [nx], type: string }] }'),
+      field: 'reply.cases[0].when[0]',
+      problem: /^an option of a oneOf cannot decide the reply$/,
+    },
+    {
+      name: 'a required oneOf after an optional positional',
+      text: withArgs('{ name: key, type: key, optional: true }', 'oneOf: { name: from, required: true, of: [ { name: a, token: A }, { name: b, token: B } ] }'),
+      field: 'args',
+      problem: /^a required oneOf makes options required, so no positional may be optional$/,
     },
     {
       name: 'a count argument counting a non-variadic one',
@@ -408,7 +422,7 @@ describe('invalid specs: the error names the file and the field', () => {
     },
     {
       name: 'an iterator without a cursor argument',
-      text: withArgs('{ name: key, type: key }').replace('flags:', 'iterator: { name: badIterator }\nflags:').replace('reply: string | null', 'reply: tuple<string, array<string>>'),
+      text: withArgs('{ name: key, type: key }').replace('flags:', 'iterator: { name: badIterator }\nflags:').replace('reply: { type: string | null }', 'reply: { type: "tuple<string, array<string>>" }'),
       field: 'iterator',
       problem: /^needs a positional argument named cursor$/,
     },
@@ -427,18 +441,18 @@ describe('invalid specs: the error names the file and the field', () => {
     {
       name: 'an example calling a method that does not exist',
       text: BAD_BASE.replace('call: [bad, k]', 'call: [nosuch, k]'),
-      field: 'examples[0][0].call[0]',
+      field: 'examples[0].calls[0].call[0]',
       problem: /^no command has the method "nosuch"$/,
     },
     {
       name: 'gocache.split without a variadic argument',
-      text: BAD_BASE.replace('gocache: true', 'gocache: { split: sum }'),
+      text: BAD_BASE.replace('gocache: { supported: true }', 'gocache: { supported: true, split: sum }'),
       field: 'gocache.split',
-      problem: /^needs a variadic argument to split$/,
+      problem: /^needs a command whose only argument is a variadic one$/,
     },
     {
       name: 'a command served by no server',
-      text: BAD_BASE.replace('redis: 1.0.0', 'redis: false').replace('gocache: true', 'gocache: false'),
+      text: BAD_BASE.replace('redis: 1.0.0', 'redis: false').replace('gocache: { supported: true }', 'gocache: { supported: false }'),
       field: 'gocache',
       problem: /^a command served by neither Redis nor GoCache$/,
     },
@@ -474,7 +488,7 @@ describe('invalid specs: the error names the file and the field', () => {
 
   // checkModels() labels every name that is not the method "aliases", an iterator's too.
   it('an iterator named like another method: names both files and the iterator field', () => {
-    const scan = withArgs('{ name: cursor, type: string }').replace('flags:', 'iterator: { name: get }\nflags:').replace('reply: string | null', 'reply: tuple<string, array<string>>');
+    const scan = withArgs('{ name: cursor, type: string }').replace('flags:', 'iterator: { name: get }\nflags:').replace('reply: { type: string | null }', 'reply: { type: "tuple<string, array<string>>" }');
     const error = generateError(specTree({ 'spec/zzz/bad.yaml': scan }));
     expect(error).toBeInstanceOf(SpecError);
     expect(error.message).toBe('spec/zzz/bad.yaml: iterator.name: method name "get" is already used by spec/string/get.yaml');
@@ -582,12 +596,10 @@ describe('model (plain data)', () => {
     expect(set.optionsTypeName).toBe('SetOptions');
     expect(set.keyArgs).toEqual(['key']);
     expect(set.reply).toMatchObject({
-      kind: 'conditional',
-      when: 'get',
-      then: { kind: 'union', of: [{ kind: 'string' }, { kind: 'null' }] },
-      else: { kind: 'union', of: [{ kind: 'literal', value: 'OK' }, { kind: 'null' }] },
+      type: { kind: 'union', of: [{ kind: 'literal', value: 'OK' }, { kind: 'null' }] },
+      cases: [{ when: [{ name: 'get', kind: 'flag' }], type: { kind: 'union', of: [{ kind: 'string' }, { kind: 'null' }] } }],
     });
-    expect(set.gocache).toEqual({ supported: true });
+    expect(set.gocache).toEqual({ supported: true, reply: { kind: 'literal', value: 'OK' } });
     expect(set.examples[0]?.steps[1]).toEqual({ method: 'set', args: ['session:token', 'abc123', { ex: 60 }], reply: 'OK' });
   });
 
@@ -595,7 +607,7 @@ describe('model (plain data)', () => {
     const expire = model('spec/generic/expire.yaml');
     expect(expire.choices[0]?.since).toBe('7.0.0');
     expect(expire.options.map((o) => o.since)).toEqual(['7.0.0', '7.0.0', '7.0.0', '7.0.0']);
-    expect(expire.reply).toEqual({ kind: 'plain', type: { kind: 'boolean' }, doc: expect.any(String) });
+    expect(expire.reply).toEqual({ type: { kind: 'boolean' }, cases: [], doc: expect.any(String) });
   });
 
   it('DEL: a variadic key, an alias and a split', () => {
@@ -610,7 +622,7 @@ describe('model (plain data)', () => {
     const nodes = model('spec/cluster/cluster-nodes.yaml');
     expect(nodes.words).toEqual(['CLUSTER', 'NODES']);
     expect(nodes.method).toBe('clusterNodes');
-    expect(nodes.reply).toMatchObject({ kind: 'parsed', parse: 'parseClusterNodes', tsType: 'ClusterNode[]', from: 'string' });
+    expect(nodes.reply).toMatchObject({ type: { kind: 'string' }, parse: { name: 'parseClusterNodes', as: 'ClusterNode[]' }, cases: [] });
     expect(nodes.examples[0]?.server).toBe('cluster');
   });
 
@@ -634,6 +646,41 @@ describe('model (plain data)', () => {
 
   it('MSET: the keys inside pairs', () => {
     expect(model('spec/string/mset.yaml').keyArgs).toEqual(['entries.key']);
+  });
+
+  it('LPOP: a reply case decided by an optional positional', () => {
+    expect(model('spec/list/lpop.yaml').reply.cases.map((c) => c.when)).toEqual([[{ name: 'count', kind: 'positional' }]]);
+  });
+
+  it('GEOSEARCH: required choices make the options required; reply cases decided by several flags, most specific first', () => {
+    const geosearch = model('spec/geo/geosearch.yaml');
+    expect(geosearch.choices.map((c) => [c.name, c.required])).toEqual([
+      ['from', true],
+      ['by', true],
+      ['order', false],
+    ]);
+    expect(geosearch.optionsRequired).toBe(true);
+    expect(geosearch.reply.cases.map((c) => c.when.map((w) => w.name))).toEqual([
+      ['withdist', 'withhash', 'withcoord'],
+      ['withdist', 'withhash'],
+      ['withdist', 'withcoord'],
+      ['withhash', 'withcoord'],
+      ['withdist'],
+      ['withhash'],
+      ['withcoord'],
+    ]);
+  });
+
+  it("the GoCache view: only what GoCache accepts, GoCache's own reply, prefixed option types", () => {
+    const set = gocacheView(model('spec/string/set.yaml'))!;
+    expect(set.options.map((o) => o.name)).toEqual(['ex']);
+    expect(set.choices.map((c) => [c.typeName, c.options.map((o) => o.name)])).toEqual([['GoCacheSetExpiration', ['ex']]]);
+    expect(set.optionsTypeName).toBe('GoCacheSetOptions');
+    expect(set.reply).toEqual({ type: { kind: 'literal', value: 'OK' }, cases: [] });
+    // A command GoCache takes as Redis does keeps its model; one it does not serve has none.
+    const get = model('spec/string/get.yaml');
+    expect(gocacheView(get)).toBe(get);
+    expect(gocacheView(model('spec/string/incr.yaml'))).toBeUndefined();
   });
 });
 
@@ -664,12 +711,21 @@ describe('reply types', () => {
     ['pairs<string, double>', 'Array<[S, number]>', 'pairsOf(bulkString, double)'],
     ['tuple<string, array<string>> | null', '[S, Array<S>] | null', 'nullable(tupleOf(bulkString, arrayOf(bulkString)))'],
     ['any', 'RespValue', 'anyReply'],
+    ['record<len: integer, matches?: array<integer>>', '{ len: number; matches?: Array<number> }', "recordOf({ len: integer, matches: arrayOf(integer) }, ['matches'])"],
   ];
 
   it.each(table)('%s', (text, ts, decoder) => {
     const type = parseReplyType(text);
-    expect(replyTypeToTs(type)).toBe(ts);
-    expect(replyTypeToDecoder(type)).toBe(decoder);
+    expect(replyTypeToTs(type, 'S')).toBe(ts);
+    expect(replyTypeToDecoder(type, new Imports())).toBe(decoder);
+  });
+
+  it('records every decoder it uses as an import of src/runtime/decoders.ts', () => {
+    const imports = new Imports();
+    replyTypeToDecoder(parseReplyType("array<tuple<string, double | null>> | 'OK'"), imports);
+    expect(imports.declarations('generated/commands/x.ts')).toEqual([
+      { moduleSpecifier: '../../src/runtime/decoders.js', isTypeOnly: false, namedImports: ['arrayOf', 'bulkString', 'double', 'literal', 'nullable', 'oneOf', 'tupleOf'].map((name) => ({ name, isTypeOnly: false })) },
+    ]);
   });
 
   it('the string type of the view replaces S', () => {
@@ -699,6 +755,9 @@ describe('reply types', () => {
     ['pairs<string>', /pairs takes 2 type parameters/],
     ['map<integer, string>', /map keys must be string/],
     ['array<string>>', /unexpected ">"/],
+    ['record<len integer>', /expected ":" but found "integer"/],
+    ['record<Len: integer>', /expected a field name but found "Len"/],
+    ['record<a: integer, a: string>', /the field "a" is given twice/],
   ])('rejects %j', (text, message) => {
     expect(() => parseReplyType(text)).toThrow(message);
     expect(() => parseReplyType(text)).toThrow(/in reply type "/);

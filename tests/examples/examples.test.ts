@@ -31,7 +31,7 @@ function size(reply: unknown): number {
   return String(reply).length;
 }
 
-async function runStep(client: GoCacheClient, step: StepModel, disposables: AsyncDisposable[]): Promise<void> {
+async function runStep(client: GoCacheClient<'redis'>, step: StepModel, disposables: AsyncDisposable[]): Promise<void> {
   const method = (client as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>)[step.method];
   expect(method, `no method ${step.method}`).toBeTypeOf('function');
   if (step.error !== undefined) {
@@ -53,7 +53,7 @@ async function runStep(client: GoCacheClient, step: StepModel, disposables: Asyn
 const cases = models.flatMap((model: CommandModel) => model.examples.map((example: ExampleModel, i: number) => ({ name: `${model.command} #${i + 1}`, model, example })));
 
 describe.each([2, 3] as const)('spec examples under RESP%i', (protocol) => {
-  const servers: Partial<Record<ExampleModel['server'], { server: RedisServerHandle; client: GoCacheClient }>> = {};
+  const servers: Partial<Record<ExampleModel['server'], { server: RedisServerHandle; client: GoCacheClient<'redis'> }>> = {};
 
   beforeAll(async () => {
     for (const kind of new Set(cases.map((c) => c.example.server))) {

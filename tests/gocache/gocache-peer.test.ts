@@ -16,10 +16,18 @@ import {
   GoCacheProtocolError,
   GoCacheTimeoutError,
   type ClientOptions,
+  type ServerKind,
 } from '../../src/index.js';
 import { startGoCacheCluster, type GoCacheCluster } from '../../testkit/gocache-cluster.js';
 import { startGoCachePeer, type GoCachePeer, type PeerConnection } from '../../testkit/gocache-peer.js';
 import { within } from '../../testkit/promises.js';
+
+/**
+ * The client as a JavaScript caller sees it: every method, no compile-time check. These tests check
+ * what such a caller gets at run time against GoCache (a TypeScript caller's GoCache client does not
+ * even have INCR, PX or DBSIZE-in-MULTI: tests/types/gocache.typecheck.ts).
+ */
+type JsClient = GoCacheClient<'redis'>;
 
 const READONLY = "ERR READONLY You can't write against a read only replica";
 
@@ -78,7 +86,7 @@ function decodeRequests(wire: Buffer): Buffer[][] {
 const text = (requests: Buffer[][]): string[][] => requests.map((r) => r.map((a) => a.toString('utf8')));
 
 let peer: GoCachePeer;
-const clients: GoCacheClient[] = [];
+const clients: Array<{ disconnect(): void }> = [];
 
 beforeAll(async () => {
   peer = await startGoCachePeer({ script });
@@ -100,9 +108,9 @@ const wire = (...words: string[]): Buffer =>
   Buffer.concat([Buffer.from(`*${words.length}\r\n`), ...words.map((w) => Buffer.from(`$${Buffer.byteLength(w)}\r\n${w}\r\n`))]);
 
 /** A default client (server: 'gocache') on a new peer connection, and that connection. */
-async function connect(options: ClientOptions = {}): Promise<{ client: GoCacheClient; conn: PeerConnection }> {
+async function connect(options: ClientOptions = {}): Promise<{ client: JsClient; conn: PeerConnection }> {
   const before = peer.connectionCount;
-  const client = await GoCacheClient.connect({ host: peer.host, port: peer.port, ...options });
+  const client = (await GoCacheClient.connect({ host: peer.host, port: peer.port, ...options } as ClientOptions & { server: ServerKind })) as unknown as JsClient;
   clients.push(client);
   await peer.waitFor(() => peer.connectionCount === before + 1);
   return { client, conn: peer.connections[before]! };
@@ -184,7 +192,7 @@ describe('what the SDK sends to GoCache', () => {
     expect(text(conn.requests)).toEqual([['PING']]);
   });
 
-  const redisOnly: Array<[string, (c: GoCacheClient) => Promise<unknown>]> = [
+  const redisOnly: Array<[string, (c: JsClient) => Promise<unknown>]> = [
     ['incr', (c) => c.incr('k')],
     ['decr', (c) => c.decr('k')],
     ['incrby', (c) => c.incrby('k', 2)],
@@ -224,7 +232,7 @@ describe('what the SDK sends to GoCache', () => {
     ['RESP3', { protocol: 3, server: 'gocache' }],
   ])('connecting with %s to GoCache is refused before connecting', async (_title, options) => {
     const before = peer.connectionCount;
-    await expect(GoCacheClient.connect({ host: peer.host, port: peer.port, ...options })).rejects.toBeInstanceOf(GoCacheArgumentError);
+    await expect(GoCacheClient.connect({ host: peer.host, port: peer.port, ...options } as ClientOptions & { server: ServerKind })).rejects.toBeInstanceOf(GoCacheArgumentError);
     // A client connected after the refusal owns the next connection the peer accepts.
     const { client } = await connect();
     expect(await client.ping()).toBe('PONG');

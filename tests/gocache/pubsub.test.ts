@@ -10,7 +10,8 @@
 import { connect as netConnect } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { GoCacheArgumentError, GoCacheClient, GoCacheCommandError, GoCacheConnectionError, GoCacheProtocolError, GoCacheTimeoutError } from '../../src/index.js';
-import { openSubscription, type ChannelMessage, type Subscription, type SubscriptionConnectOptions } from '../../src/client/pubsub.js';
+import type { ClientOptions } from '../../src/client/options.js';
+import { openSubscription, type ChannelMessage, type Subscription } from '../../src/client/pubsub.js';
 import { startGoCachePeer, type GoCachePeer, type PeerConnection } from '../../testkit/gocache-peer.js';
 import { within } from '../../testkit/promises.js';
 
@@ -58,7 +59,7 @@ function script(args: Buffer[], conn: PeerConnection): string | null | undefined
 let peer: GoCachePeer;
 let client: GoCacheClient;
 const opened: Array<Subscription<ChannelMessage<string | Buffer>>> = [];
-const options = (extra: Partial<SubscriptionConnectOptions> = {}): SubscriptionConnectOptions => ({
+const options = (extra: ClientOptions = {}): ClientOptions => ({
   host: peer.host,
   port: peer.port,
   connectTimeout: 10_000,

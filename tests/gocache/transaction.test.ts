@@ -14,9 +14,17 @@ import {
   GoCachePipelineError,
   type ClientOptions,
   type Settled,
+  type ServerKind,
 } from '../../src/index.js';
 import { startGoCachePeer, type GoCachePeer, type PeerConnection } from '../../testkit/gocache-peer.js';
 import { rejection } from '../../testkit/promises.js';
+
+/**
+ * The client as a JavaScript caller sees it: every method, no compile-time check. These tests check
+ * what such a caller gets at run time against GoCache (a TypeScript caller's GoCache client does not
+ * even have INCR, PX or DBSIZE-in-MULTI: tests/types/gocache.typecheck.ts).
+ */
+type JsClient = GoCacheClient<'redis'>;
 
 const ARITY_GET = "wrong number of arguments for 'get' command";
 
@@ -34,7 +42,7 @@ function script(args: Buffer[], conn: PeerConnection): string | undefined {
 }
 
 let peer: GoCachePeer;
-const clients: GoCacheClient[] = [];
+const clients: Array<{ disconnect(): void }> = [];
 /** 'data' events per peer connection: the requests complete after each. */
 const dataEvents = new Map<PeerConnection, number[]>();
 
@@ -63,9 +71,9 @@ afterAll(async () => {
 });
 
 /** A client (server: 'gocache' unless told) on a new peer connection, and that connection. */
-async function connect(options: ClientOptions = {}): Promise<{ client: GoCacheClient; conn: PeerConnection }> {
+async function connect(options: ClientOptions = {}): Promise<{ client: JsClient; conn: PeerConnection }> {
   const before = peer.connectionCount;
-  const client = await GoCacheClient.connect({ host: peer.host, port: peer.port, ...options });
+  const client = (await GoCacheClient.connect({ host: peer.host, port: peer.port, ...options } as ClientOptions & { server: ServerKind })) as unknown as JsClient;
   clients.push(client);
   await peer.waitFor(() => peer.connectionCount === before + 1);
   return { client, conn: peer.connections[before]! };
@@ -74,7 +82,7 @@ async function connect(options: ClientOptions = {}): Promise<{ client: GoCacheCl
 const words = (conn: PeerConnection): string[][] => conn.requests.map((r) => r.map((a) => a.toString('utf8')));
 
 /** Nothing reached the peer before this PING: its bytes are the first the connection received. */
-async function nothingSentBefore(client: GoCacheClient, conn: PeerConnection): Promise<void> {
+async function nothingSentBefore(client: JsClient, conn: PeerConnection): Promise<void> {
   expect(await client.ping()).toBe('PONG');
   expect(conn.received.toString('latin1')).toBe('*1\r\n$4\r\nPING\r\n');
 }
@@ -137,8 +145,8 @@ describe('what GoCache cannot take inside MULTI is refused before anything is se
   });
 
   it.each([
-    ['PUBLISH', (c: GoCacheClient) => c.multi().set('tx:pub', '1').publish('chan', 'msg').exec(), /PUBLISH is never sent to GoCache inside a transaction: GoCache refuses it there/],
-    ['CLUSTER NODES', (c: GoCacheClient) => c.multi().clusterNodes().get('tx:c').exec(), /CLUSTER NODES is never sent to GoCache inside a transaction: GoCache refuses it there/],
+    ['PUBLISH', (c: JsClient) => c.multi().set('tx:pub', '1').publish('chan', 'msg').exec(), /PUBLISH is never sent to GoCache inside a transaction: GoCache refuses it there/],
+    ['CLUSTER NODES', (c: JsClient) => c.multi().clusterNodes().get('tx:c').exec(), /CLUSTER NODES is never sent to GoCache inside a transaction: GoCache refuses it there/],
   ])('%s: GoCacheArgumentError, nothing sent', async (_name, run, message) => {
     const { client, conn } = await connect();
     const error = await rejection(run(client));

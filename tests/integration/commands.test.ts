@@ -14,7 +14,7 @@ import { startRedisServer, type RedisServerHandle } from '../../testkit/redis-se
 const P = 'it:commands:';
 const MiB = 1024 * 1024;
 
-let client: GoCacheClient;
+let client: GoCacheClient<'redis'>;
 
 beforeAll(async () => {
   client = await GoCacheClient.connect({ host: inject('redisHost'), port: inject('redisPort'), server: 'redis' });
@@ -142,7 +142,7 @@ describe('SET', () => {
 describe('rejected calls: runtime checks for callers without types', () => {
   // A private server: its command statistics only move with what this file sends.
   let server: RedisServerHandle;
-  let own: GoCacheClient;
+  let own: GoCacheClient<'redis'>;
 
   beforeAll(async () => {
     server = await startRedisServer();
@@ -427,7 +427,7 @@ describe('EXPIRE / TTL', () => {
   });
 
   // [title, TTL set first (null: none), seconds, options, result, TTL range after]
-  const conditionCases: Array<[string, number | null, number, Parameters<GoCacheClient['expire']>[2], boolean, [number, number]]> = [
+  const conditionCases: Array<[string, number | null, number, Parameters<GoCacheClient<'redis'>['expire']>[2], boolean, [number, number]]> = [
     ['nx without a TTL sets it', null, 100, { nx: true }, true, [99, 100]],
     ['nx with a TTL does nothing', 100, 500, { nx: true }, false, [99, 100]],
     ['xx without a TTL does nothing', null, 100, { xx: true }, false, [-1, -1]],
@@ -534,7 +534,7 @@ describe('connection commands', () => {
 describe('private servers: DBSIZE and a read-only replica', () => {
   let server: RedisServerHandle;
   let replica: RedisServerHandle;
-  let own: GoCacheClient;
+  let own: GoCacheClient<'redis'>;
 
   beforeAll(async () => {
     server = await startRedisServer();
@@ -578,7 +578,7 @@ describe('private servers: DBSIZE and a read-only replica', () => {
 
 describe('CLUSTER NODES (private one-node cluster)', () => {
   let server: RedisServerHandle;
-  let own: GoCacheClient;
+  let own: GoCacheClient<'redis'>;
 
   beforeAll(async () => {
     server = await startRedisServer({ cluster: true });

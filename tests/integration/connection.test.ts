@@ -19,8 +19,8 @@ import { startRedisServer, type RedisServerHandle } from '../../testkit/redis-se
 const P = 'it:connection:';
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-function redis(options: ClientOptions = {}): Promise<GoCacheClient> {
-  return GoCacheClient.connect({ host: inject('redisHost'), port: inject('redisPort'), server: 'redis', ...options });
+function redis(options: ClientOptions = {}): Promise<GoCacheClient<'redis'>> {
+  return GoCacheClient.connect({ host: inject('redisHost'), port: inject('redisPort'), ...options, server: 'redis' });
 }
 
 /**
@@ -50,15 +50,15 @@ function expectAllConnectionErrors(outcomes: PromiseSettledResult<unknown>[]): v
 }
 
 /** The client's socket (a private field): only read here to count the writes handed to it. */
-function socketOf(client: GoCacheClient): Socket {
+function socketOf(client: object): Socket {
   return (client as unknown as { connection: { socket: Socket } }).connection.socket;
 }
 
-const clients: GoCacheClient[] = [];
+const clients: Array<{ disconnect(): void }> = [];
 afterEach(() => {
   for (const c of clients.splice(0)) c.disconnect();
 });
-async function track(client: Promise<GoCacheClient>): Promise<GoCacheClient> {
+async function track<C extends { disconnect(): void }>(client: Promise<C>): Promise<C> {
   const c = await client;
   clients.push(c);
   return c;
@@ -269,7 +269,7 @@ describe('connecting', () => {
     const error = await GoCacheClient.connect({ host: 'cache.service.test', port: 6379, server: 'redis', lookup }).catch((e: unknown) => e);
     expect(asked).toEqual(['cache.service.test']);
     expect(error).toBeInstanceOf(GoCacheConnectionError);
-    expect((error as Error).message).toBe('Could not resolve the GoCache host "cache.service.test" (ENOTFOUND)');
+    expect((error as Error).message).toBe('Could not resolve the Redis host "cache.service.test" (ENOTFOUND)');
   });
 
   it('an injected lookup decides where a name goes', async () => {
@@ -319,7 +319,7 @@ describe('RESP3', () => {
     expect({ ...(await v3.buffers.hgetall(hash)) }).toEqual({ ...(await v2.buffers.hgetall(hash)) });
 
     const k = `${P}resp3:k`;
-    const run = async (c: GoCacheClient, tag: string): Promise<unknown[]> => [
+    const run = async (c: GoCacheClient<'redis'>, tag: string): Promise<unknown[]> => [
       await c.set(`${k}:${tag}`, 'v'),
       await c.set(`${k}:${tag}`, 'w', { nx: true }),
       await c.set(`${k}:${tag}`, 'x', { get: true }),

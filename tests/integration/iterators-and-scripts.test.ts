@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { GoCacheArgumentError, GoCacheClient } from '../../src/index.js';
 
 const prefix = 'it:iter:';
-let client: GoCacheClient;
+let client: GoCacheClient<'redis'>;
 
 beforeAll(async () => {
   client = await GoCacheClient.connect({ host: inject('redisHost'), port: inject('redisPort'), server: 'redis' });

@@ -3,7 +3,8 @@
 // openSubscription directly; a GoCacheClient publishes. Channel names are prefixed with this file's name.
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { GoCacheArgumentError, GoCacheClient, GoCacheCommandError, GoCacheConnectionError } from '../../src/index.js';
-import { openSubscription, type ChannelMessage, type PatternMessage, type Subscription, type SubscriptionConnectOptions } from '../../src/client/pubsub.js';
+import { resolveOptions, type ResolvedOptions } from '../../src/client/options.js';
+import { openSubscription, type ChannelMessage, type PatternMessage, type Subscription } from '../../src/client/pubsub.js';
 import { startRedisServer, type RedisServerHandle } from '../../testkit/redis-server.js';
 import { within } from '../../testkit/promises.js';
 
@@ -44,8 +45,8 @@ afterEach(async () => {
 });
 
 describe.each([2, 3] as const)('pub/sub on redis-server, RESP%i', (protocol) => {
-  let client: GoCacheClient;
-  const options = (): SubscriptionConnectOptions => ({ host: inject('redisHost'), port: inject('redisPort'), connectTimeout: 2_000, server: 'redis', protocol });
+  let client: GoCacheClient<'redis'>;
+  const options = (): ResolvedOptions => resolveOptions({ host: inject('redisHost'), port: inject('redisPort'), connectTimeout: 2_000, server: 'redis', protocol });
   const channelSub = async (names: string[], config = {}) => {
     const sub = await openSubscription(options(), 'channel', names, config);
     opened.push(sub);
@@ -279,13 +280,13 @@ describe('pub/sub on a private redis-server', () => {
 
   it.each([2, 3] as const)('authenticates before subscribing (RESP%i), and a refused password leaves nothing open', async (protocol) => {
     const base = { host: server.host, port: server.port, connectTimeout: 2_000, server: 'redis' as const, protocol };
-    const sub = await openSubscription({ ...base, password: 'secret' }, 'channel', ['auth']);
+    const sub = await openSubscription(resolveOptions({ ...base, password: 'secret' }), 'channel', ['auth']);
     opened.push(sub);
     const publisher = await GoCacheClient.connect({ ...base, password: 'secret' });
     try {
       expect(await publisher.publish('auth', 'ok')).toBe(1);
       expect(await take(sub, 1)).toEqual([{ channel: 'auth', message: 'ok' }]);
-      const refused = await openSubscription({ ...base, password: 'wrong' }, 'channel', ['auth']).catch((e: unknown) => e);
+      const refused = await openSubscription(resolveOptions({ ...base, password: 'wrong' }), 'channel', ['auth']).catch((e: unknown) => e);
       expect(refused).toBeInstanceOf(GoCacheCommandError);
       expect((refused as Error).message).toMatch(/WRONGPASS/);
       expect(await publisher.publish('auth', 'one receiver')).toBe(1);
@@ -297,7 +298,7 @@ describe('pub/sub on a private redis-server', () => {
   it('ends the iteration with GoCacheConnectionError when the connection drops (no hang), calling onError', async () => {
     const own = await startRedisServer();
     try {
-      const sub = await openSubscription({ host: own.host, port: own.port, connectTimeout: 2_000, server: 'redis', protocol: 2 }, 'channel', ['drop']);
+      const sub = await openSubscription(resolveOptions({ host: own.host, port: own.port, connectTimeout: 2_000, server: 'redis', protocol: 2 }), 'channel', ['drop']);
       const errors: Error[] = [];
       sub.onError = (error) => errors.push(error);
       const publisher = await GoCacheClient.connect({ host: own.host, port: own.port, server: 'redis' });
@@ -330,8 +331,8 @@ describe('pub/sub on a private redis-server', () => {
     const own = await startRedisServer();
     const port = own.port;
     await own.stop();
-    const error = await openSubscription({ host: '127.0.0.1', port, connectTimeout: 2_000, server: 'redis', protocol: 2 }, 'channel', ['x']).catch((e: unknown) => e);
+    const error = await openSubscription(resolveOptions({ host: '127.0.0.1', port, connectTimeout: 2_000, server: 'redis', protocol: 2 }), 'channel', ['x']).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(GoCacheConnectionError);
-    expect((error as Error).message).toBe(`Could not connect to GoCache at 127.0.0.1:${port}. Is the server running?`);
+    expect((error as Error).message).toBe(`Could not connect to Redis at 127.0.0.1:${port}. Is the server running?`);
   }, 20_000);
 });

@@ -8,12 +8,12 @@ import { findFreePort } from '../../testkit/redis-server.js';
 const P = 'it:python-parity:';
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-function connect(): Promise<GoCacheClient> {
+function connect(): Promise<GoCacheClient<'redis'>> {
   return GoCacheClient.connect({ host: inject('redisHost'), port: inject('redisPort'), server: 'redis' });
 }
 
 describe('Python client parity: integration scenarios', () => {
-  let client: GoCacheClient;
+  let client: GoCacheClient<'redis'>;
 
   beforeAll(async () => {
     client = await connect();
@@ -134,14 +134,17 @@ describe('Python client parity: integration scenarios', () => {
 
   it('19. connecting to a port where nothing listens raises the connection error', async () => {
     const port = await findFreePort();
-    const error = await GoCacheClient.connect({ host: 'localhost', port, server: 'redis' }).catch((e: unknown) => e);
+    const error = await GoCacheClient.connect({ host: 'localhost', port }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(GoCacheConnectionError);
     expect(error).toBeInstanceOf(GoCacheError);
     expect((error as Error).message).toBe(`Could not connect to GoCache at localhost:${port}. Is the server running?`);
+    // A client configured for Redis names Redis.
+    const redisError = await GoCacheClient.connect({ host: 'localhost', port, server: 'redis' }).catch((e: unknown) => e);
+    expect((redisError as Error).message).toBe(`Could not connect to Redis at localhost:${port}. Is the server running?`);
   });
 
   it('20. after an `await using` block the client is closed and a further command fails', async () => {
-    let escaped: GoCacheClient | undefined;
+    let escaped: GoCacheClient<'redis'> | undefined;
     {
       await using scoped = await connect();
       escaped = scoped;
@@ -153,7 +156,7 @@ describe('Python client parity: integration scenarios', () => {
   });
 
   it('20b. `await using` closes the client also when the block throws', async () => {
-    let escaped: GoCacheClient | undefined;
+    let escaped: GoCacheClient<'redis'> | undefined;
     const failing = async (): Promise<void> => {
       await using scoped = await connect();
       escaped = scoped;

@@ -9,12 +9,12 @@ const P = 'it:reply-slots:';
 const MiB = 1024 * 1024;
 const COUNT = 520;
 
-const clients: GoCacheClient[] = [];
+const clients: GoCacheClient<'redis'>[] = [];
 afterEach(() => {
   for (const c of clients.splice(0)) c.disconnect();
 });
 
-async function redis(): Promise<GoCacheClient> {
+async function redis(): Promise<GoCacheClient<'redis'>> {
   const client = await GoCacheClient.connect({ host: inject('redisHost'), port: inject('redisPort'), server: 'redis' });
   clients.push(client);
   return client;

@@ -35,10 +35,10 @@ function model(spec: Record<string, unknown>): CommandModel {
   const data = {
     summary: 'A command for the spec-drift tests.',
     redis: '1.2.0',
-    gocache: false,
+    gocache: { supported: false },
     flags: ['readonly'],
-    reply: 'any',
-    examples: [[{ call: ['zrange'], check: 'any' }]],
+    reply: { type: 'any' },
+    examples: [{ calls: [{ call: ['zrange'], check: 'any' }] }],
     ...spec,
   };
   const loaded: LoadedSpec = { file: 'spec/test/cmd.yaml', group: 'test', data };
@@ -292,7 +292,7 @@ describe('commands the server does not have', () => {
   const none = (spec: Record<string, unknown>) => checkCommand(model({ command: 'GOCACHEONLY', args: [], ...spec }), undefined, VERSION);
 
   it('GoCache-only (redis: false): skipped with a note', () => {
-    expect(none({ redis: false, gocache: true })).toEqual({ checked: false, findings: [{ kind: 'note', text: 'GOCACHEONLY is GoCache-only (redis: false): skipped' }] });
+    expect(none({ redis: false, gocache: { supported: true } })).toEqual({ checked: false, findings: [{ kind: 'note', text: 'GOCACHEONLY is GoCache-only (redis: false): skipped' }] });
   });
   it('newer than the server: skipped with a note', () => {
     expect(none({ redis: '7.2.0' })).toEqual({ checked: false, findings: [{ kind: 'note', text: 'GOCACHEONLY needs Redis 7.2.0, the server is 7.0.15: skipped' }] });

@@ -14,7 +14,7 @@ export function expectType<Expected>() {
   return <Actual>(_value: Actual, ..._mismatch: Equal<Expected, Actual> extends true ? [] : ['type mismatch:', Actual]): void => {};
 }
 
-declare const client: GoCacheClient;
+declare const client: GoCacheClient<'redis'>;
 
 export function callsThatCompile(): void {
   // SET: the reply follows `get`.

@@ -1,11 +1,11 @@
 /**
- * Compile-time behaviour of pipelines and transactions (generated/chain.ts, src/pipeline.ts), checked
+ * Compile-time behaviour of pipelines and transactions of a Redis client (src/client/pipeline.ts), checked
  * by `tsc --noEmit` (this file is in tsconfig's include) and by tests/types/chain-types.test.ts.
  * Nothing here runs: every call sits in a function that is never called. Lines under
  * `// @ts-expect-error` must NOT compile; if one starts compiling, the directive is unused and the
  * compiler fails.
  */
-import { GoCacheClient, GoCacheError, GoCachePipelineError, Multi, Pipeline, type Settled, type SettledTuple } from '../../src/index.js';
+import { GoCacheClient, GoCacheError, GoCachePipelineError, type Multi, type Pipeline, type Settled, type SettledTuple } from '../../src/index.js';
 
 /** True when A and B are the same type (not merely assignable one way). */
 export type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
@@ -15,12 +15,12 @@ export function expectType<Expected>() {
   return <Actual>(_value: Actual, ..._mismatch: Equal<Expected, Actual> extends true ? [] : ['type mismatch:', Actual]): void => {};
 }
 
-declare const client: GoCacheClient;
+declare const client: GoCacheClient<'redis'>;
 
 export async function pipelinesThatCompile(): Promise<void> {
   expectType<Promise<['OK' | null, string | null, number]>>()(client.pipeline().set('a', '1').get('a').incr('n').exec());
   expectType<Promise<[]>>()(client.pipeline().exec());
-  expectType<Pipeline<string, ['OK' | null, string | null]>>()(client.pipeline().set('a', '1').get('a'));
+  expectType<Pipeline<'redis', string, ['OK' | null, string | null]>>()(client.pipeline().set('a', '1').get('a'));
 
   // Options shape the element type, as on the client.
   expectType<Promise<[string | null]>>()(client.pipeline().set('k', 'v', { get: true }).exec());
@@ -61,7 +61,7 @@ export async function pipelinesThatCompile(): Promise<void> {
 
 export async function transactionsThatCompile(): Promise<void> {
   expectType<Promise<['OK' | null, string | null, number]>>()(client.multi().set('a', '1').get('a').incr('n').exec());
-  expectType<Multi<string, ['OK' | null]>>()(client.multi().set('a', '1'));
+  expectType<Multi<'redis', string, ['OK' | null]>>()(client.multi().set('a', '1'));
   expectType<Promise<[Settled<'OK' | null>, Settled<string | null>]>>()(client.multi().set('a', '1').get('a').execSettled());
   expectType<Promise<[string | null, number | null]>>()(client.multi().set('k', 'v', { get: true }).zadd('z', [{ score: 1, member: 'm' }], { incr: true }).exec());
   expectType<Promise<[Buffer | null]>>()(client.buffers.multi().get('k').exec());
@@ -70,7 +70,7 @@ export async function transactionsThatCompile(): Promise<void> {
   expectType<Promise<['OK' | null, string | null]>>()(client.watch(['k'], (tx) => tx.multi().set('k', 'v').get('k')));
   expectType<Promise<[number]>>()(
     client.watch(['k'], async (tx) => {
-      expectType<GoCacheClient>()(tx);
+      expectType<GoCacheClient<'redis'>>()(tx);
       await tx.get('k');
       return tx.multi().incr('k');
     }),
@@ -120,5 +120,5 @@ export async function chainsThatMustNotCompile(): Promise<void> {
   // @ts-expect-error the queued commands are internal
   void client.pipeline().queued;
   // @ts-expect-error a pipeline is not a transaction
-  expectType<Multi<string, [string | null]>>()(client.pipeline().get('k'));
+  expectType<Multi<'redis', string, [string | null]>>()(client.pipeline().get('k'));
 }

@@ -20,10 +20,10 @@ export interface TypeChecker {
   check(text: string): Problem[];
 }
 
-/** A compiler with `typecheckFile` (relative to the repo) and what it imports loaded. */
-export function createTypeChecker(typecheckFile: string, snippetPrefix: string): TypeChecker {
+/** A compiler with `typecheckFiles` (relative to the repo) and what they import loaded. */
+export function createTypeChecker(typecheckFiles: string | string[], snippetPrefix: string): TypeChecker {
   const project = new Project({ tsConfigFilePath: join(root, 'tsconfig.json'), skipAddingFilesFromTsConfig: true });
-  project.addSourceFileAtPath(join(root, typecheckFile));
+  for (const file of [typecheckFiles].flat()) project.addSourceFileAtPath(join(root, file));
   project.resolveSourceFileDependencies();
   let counter = 0;
 

@@ -5,7 +5,7 @@
 import { GoCacheClient } from '../../src/index.js';
 import { expectType } from './api.typecheck.js';
 
-export async function replyVariants(client: GoCacheClient): Promise<void> {
+export async function replyVariants(client: GoCacheClient<'redis'>): Promise<void> {
   const members = [{ score: 1, member: 'a' }];
   expectType<Promise<number>>()(client.zadd('z', members));
   expectType<Promise<number>>()(client.zadd('z', members, { nx: true, ch: true }));

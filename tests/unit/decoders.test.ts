@@ -23,6 +23,7 @@ import {
   oneOf,
   pairsOf,
   parsed,
+  recordOf,
   tupleOf,
 } from '../../src/runtime/decoders.js';
 import { GoCacheCommandError, GoCacheProtocolError } from '../../src/runtime/errors.js';
@@ -535,6 +536,17 @@ const CASES: DecoderCase[] = [
       "map {'__proto__' => '1'}": record([['__proto__', '1']]),
       "map {buf 'k' => '1', buf 'k' => '2'} (duplicate key)": record([['k', '2']]),
       "map {1 => 'x'}": record([['1', 'x']]),
+    },
+  },
+  {
+    // Known fields into a plain object: unnamed fields are left out, a missing optional one is absent.
+    name: "recordOf({ a: bulkString, b: integer }, ['b'])",
+    decode: recordOf({ a: bulkString, b: integer }, ['b']),
+    accepts: {
+      "arr ['a', 'b']": { a: 'b' },
+      "arr ['a', '1']": { a: '1' },
+      "arr ['a', '1', 'a', '2'] (duplicate key)": { a: '2' },
+      "arr [buf 'a', buf '1']": { a: buf('1') },
     },
   },
   {

@@ -1,0 +1,24 @@
+/**
+ * What a new connection sends before anything else, the same for the client, its subscriptions and
+ * its isolated connections: nothing at all unless the options ask for it (GoCache knows no HELLO,
+ * AUTH, CLIENT or SELECT), then HELLO 3 or AUTH, CLIENT SETNAME, SELECT, built by the generated
+ * builders like every other command.
+ */
+import { AUTH, authArgs, CLIENT_SETNAME, clientSetnameArgs, decodeAuth, decodeClientSetname, decodeHello, decodeSelect, HELLO, helloArgs, SELECT, selectArgs } from '../../generated/commands/connection.js';
+import type { ArgsContext, CommandArg, CommandInfo, Decoder } from '../runtime/types.js';
+import type { Connection } from './connection.js';
+import type { ResolvedOptions } from './options.js';
+
+export async function handshake(connection: Connection, options: ResolvedOptions): Promise<void> {
+  const { protocol, username, password, database, clientName } = options;
+  const context: ArgsContext = { server: options.server };
+  const run = (info: CommandInfo, args: CommandArg[], decode: Decoder) => connection.send(info.name, args, decode);
+  if (protocol === 3) {
+    const auth = password !== undefined ? { auth: { username: username ?? 'default', password } } : {};
+    await run(HELLO, helloArgs(context, 3, { ...auth, ...(clientName !== undefined ? { clientName } : {}) }), decodeHello);
+  } else {
+    if (password !== undefined) await run(AUTH, authArgs(context, username !== undefined ? { username, password } : { password }), decodeAuth);
+    if (clientName !== undefined) await run(CLIENT_SETNAME, clientSetnameArgs(context, clientName), decodeClientSetname);
+  }
+  if (database !== undefined && database !== 0) await run(SELECT, selectArgs(context, database), decodeSelect);
+}
