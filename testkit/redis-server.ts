@@ -10,10 +10,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export interface RedisServerHandle {
   host: string;
   port: number;
+  /** With `tls: true`: the TLS port (the plain port stays open too), certificates in testkit/tls/. */
+  tlsPort?: number;
+  /** With `unixSocket: true`: the Unix socket's path. */
+  socketPath?: string;
   /** `redis_version` from the running server's INFO, e.g. `7.0.15`. */
   version: string;
   /** SIGTERM, then SIGKILL after 3 s; waits for exit and removes the temp dir. Idempotent. */
@@ -30,7 +35,22 @@ export interface StartRedisServerOptions {
   cluster?: boolean;
   /** With `cluster: true`, set false to leave the slots unassigned (to build a multi-node cluster). */
   clusterAssignSlots?: boolean;
+  /** This port instead of a free one (to restart a server where a client expects it). */
+  port?: number;
+  /** Also listen with TLS on another free port, with testkit/tls/'s certificate (client certificates not required). */
+  tls?: boolean;
+  /** Also listen on a Unix socket in the server's temp dir. */
+  unixSocket?: boolean;
+  /** Require this password (set once the server is ready: the harness's own checks do not authenticate). */
+  password?: string;
 }
+
+/** The test certificates (testkit/tls/): the CA a client trusts, and the server's pair. */
+export const TLS_FILES = {
+  ca: fileURLToPath(new URL('./tls/ca.crt', import.meta.url)),
+  cert: fileURLToPath(new URL('./tls/server.crt', import.meta.url)),
+  key: fileURLToPath(new URL('./tls/server.key', import.meta.url)),
+};
 
 const HOST = '127.0.0.1';
 const READY_TIMEOUT_MS = 10_000;
@@ -113,8 +133,8 @@ class PortInUseError extends Error {}
 export async function startRedisServer(options: StartRedisServerOptions = {}): Promise<RedisServerHandle> {
   const bin = resolveRedisServerBinary();
   let lastError: Error | undefined;
-  for (let attempt = 0; attempt < PORT_ATTEMPTS; attempt++) {
-    const port = options.cluster ? await findFreeClusterPort() : await findFreePort();
+  for (let attempt = 0; attempt < (options.port !== undefined ? 1 : PORT_ATTEMPTS); attempt++) {
+    const port = options.port ?? (options.cluster ? await findFreeClusterPort() : await findFreePort());
     try {
       return await startOnPort(bin, port, options);
     } catch (err) {
@@ -150,6 +170,8 @@ function isPortFree(port: number): Promise<boolean> {
 
 async function startOnPort(bin: string, port: number, options: StartRedisServerOptions): Promise<RedisServerHandle> {
   const dir = await mkdtemp(join(tmpdir(), 'gocache-redis-'));
+  const tlsPort = options.tls ? await findFreePort() : undefined;
+  const socketPath = options.unixSocket ? join(dir, 'redis.sock') : undefined;
   const args = [
     '--port', String(port),
     '--bind', HOST,
@@ -160,6 +182,8 @@ async function startOnPort(bin: string, port: number, options: StartRedisServerO
     '--protected-mode', 'no',
     '--loglevel', 'warning',
     ...(options.cluster ? ['--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf')] : []),
+    ...(tlsPort !== undefined ? ['--tls-port', String(tlsPort), '--tls-cert-file', TLS_FILES.cert, '--tls-key-file', TLS_FILES.key, '--tls-ca-cert-file', TLS_FILES.ca, '--tls-auth-clients', 'no'] : []),
+    ...(socketPath !== undefined ? ['--unixsocket', socketPath, '--unixsocketperm', '700'] : []),
     ...(options.args ?? []),
   ];
   const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -211,7 +235,11 @@ async function startOnPort(bin: string, port: number, options: StartRedisServerO
     const version = /^redis_version:(\S+)/m.exec(info)?.[1];
     if (version === undefined) throw new Error('redis-server: INFO server has no redis_version');
     if (options.cluster && options.clusterAssignSlots !== false) await becomeOneNodeCluster(port);
-    return { host: HOST, port, version, stop };
+    if (options.password !== undefined) {
+      const reply = await redisCommand(HOST, port, ['CONFIG', 'SET', 'requirepass', options.password]);
+      if (reply !== 'OK') throw new Error(`redis-server: CONFIG SET requirepass answered ${JSON.stringify(reply)}`);
+    }
+    return { host: HOST, port, version, stop, ...(tlsPort !== undefined ? { tlsPort } : {}), ...(socketPath !== undefined ? { socketPath } : {}) };
   } catch (err) {
     await stop();
     throw err;

@@ -5,19 +5,20 @@
  * commands and options GoCache serves, `GoCacheClient<'redis'>` every command of Redis.
  */
 import { createHash } from 'node:crypto';
+import { inspect } from 'node:util';
 import type { GoCacheCommands } from '../../generated/gocache-commands.js';
 import { decodeUnwatch, decodeWatch, UNWATCH, unwatchArgs, WATCH, watchArgs } from '../../generated/commands/transactions.js';
 import { RedisClientCommands } from '../../generated/redis-commands.js';
 import { GoCacheArgumentError, GoCacheCommandError, GoCacheConnectionError } from '../runtime/errors.js';
 import type { PromiseKind } from '../runtime/kind.js';
 import type { ArgsBuilder, ArgsContext, CommandArg, CommandInfo, Decoder, RedisKey, RedisString, RedisValue, RespValue, ServerKind } from '../runtime/types.js';
-import { Connection } from './connection.js';
 import { buildWire, combineSplit } from './dispatch.js';
-import { handshake } from './handshake.js';
-import { resolveOptions, type ClientOptions, type GoCacheClientOptions, type RedisServerOptions, type RedisUrl, type RedisUrlOptions, type ResolvedOptions, type Resp3Options } from './options.js';
+import { IsolatedPool } from './isolated.js';
+import { deriveOptions, resolveOptions, type ClientOptions, type GoCacheClientOptions, type RedisServerOptions, type RedisUrl, type RedisUrlOptions, type ResolvedOptions, type Resp3Options } from './options.js';
 import { GoCacheWatchError, MultiImpl, PipelineImpl, type Multi, type Pipeline } from './pipeline.js';
 import { openSubscription, type ChannelMessage, type PatternMessage, type Subscription } from './pubsub.js';
 import { rawCommand } from './raw.js';
+import { ReconnectingConnection, type LinkEvents, type LinkState } from './reconnecting.js';
 
 /** What a client (or its buffers view) has besides the commands, whatever the server. */
 export interface ClientApi<T extends ServerKind, S extends string | Buffer> {
@@ -55,6 +56,15 @@ export interface ClientApi<T extends ServerKind, S extends string | Buffer> {
    * numbers, arrays, null, and server errors as rejections.
    */
   sendCommand<X = RespValue>(args: readonly CommandArg[]): Promise<X>;
+  /**
+   * The same commands, each cancelled when `signal` aborts: it then rejects with GoCacheAbortError
+   * (not sent at all if it was still queued; if it was sent, its late reply is dropped; a blocking
+   * command's own connection is closed). Costs nothing for commands sent without a signal.
+   * ```ts
+   * await client.withSignal(AbortSignal.timeout(500)).get('k');
+   * ```
+   */
+  withSignal(signal: AbortSignal): ClientView<T, S>;
 }
 
 /** What only a Redis client has besides the commands. */
@@ -72,18 +82,37 @@ export interface RedisApi<S extends string | Buffer> {
 /** The commands of a client whose bulk strings decode as `S`, for the server `T`. */
 export type ClientCommands<T extends ServerKind, S extends string | Buffer> = T extends 'redis' ? RedisClientCommands<S> & RedisApi<S> : GoCacheCommands<S, PromiseKind>;
 
+/** A client's commands and API, without its lifecycle: the buffers view, a view with a signal. */
+export type ClientView<T extends ServerKind, S extends string | Buffer> = T extends ServerKind ? ClientApi<T, S> & ClientCommands<T, S> : never;
+
 /** The same commands as the client, with bulk-string replies as Buffers (binary-safe): `client.buffers`. */
-export type GoCacheBuffers<T extends ServerKind = 'gocache'> = T extends ServerKind ? ClientApi<T, Buffer> & ClientCommands<T, Buffer> : never;
+export type GoCacheBuffers<T extends ServerKind = 'gocache'> = ClientView<T, Buffer>;
 
 /** The client's own lifecycle. */
 export interface ClientLifecycle<T extends ServerKind> {
   /** The same commands, with bulk-string replies as Buffers (binary-safe). */
   readonly buffers: GoCacheBuffers<T>;
-  /** True until `close()` or a lost connection. */
+  /**
+   * `connecting`, `ready`, `reconnecting` (the socket was lost: commands wait in the offline queue) or
+   * `closed` (for good: close(), disconnect(), `reconnect: false`, or the retry strategy gave up).
+   */
+  readonly status: LinkState;
+  /** True until closed for good (also while reconnecting). */
   readonly isOpen: boolean;
-  /** Waits for the replies already asked for, then closes. Later commands reject with GoCacheConnectionError. */
+  /**
+   * Listens to the connection: `connect` (a socket is up), `ready` (commands flow), `reconnecting`
+   * ({ attempt, delay, error }), `error` (why a socket was lost or a reconnect failed; never thrown when
+   * nobody listens), `end` (closed for good, with the reason).
+   */
+  on<E extends keyof LinkEvents>(event: E, listener: (...args: LinkEvents[E]) => void): this;
+  off<E extends keyof LinkEvents>(event: E, listener: (...args: LinkEvents[E]) => void): this;
+  once<E extends keyof LinkEvents>(event: E, listener: (...args: LinkEvents[E]) => void): this;
+  /**
+   * Waits for the replies already asked for (at most `closeTimeout`, then closes anyway: what is still
+   * pending rejects), then closes. Later commands reject with GoCacheConnectionError.
+   */
   close(): Promise<void>;
-  /** Closes now: pending commands reject with GoCacheConnectionError. */
+  /** Closes now: pending and queued commands reject with GoCacheConnectionError. */
   disconnect(): void;
   [Symbol.asyncDispose](): Promise<void>;
 }
@@ -151,40 +180,60 @@ function scriptSha1(script: string): string {
   return sha;
 }
 
-/** The commands over a connection, bulk strings decoded as `S`: the client and its buffers view. */
-abstract class CommandClient<S extends string | Buffer> extends RedisClientCommands<S> {
-  protected abstract readonly buffersMode: boolean;
+/** What every view of one client shares: the link, the pool for blocking commands, the options. */
+export interface ClientCore {
+  readonly link: ReconnectingConnection;
+  readonly pool: IsolatedPool;
+  readonly options: Readonly<ResolvedOptions>;
+  readonly context: ArgsContext;
+}
 
+/** The commands over a client's link, bulk strings decoded as `S`: the client and its views. */
+class CommandClient<S extends string | Buffer> extends RedisClientCommands<S> {
   constructor(
-    protected readonly connection: Connection,
-    readonly options: Readonly<ResolvedOptions>,
-    protected readonly context: ArgsContext,
+    protected readonly core: ClientCore,
+    protected readonly buffersMode: boolean,
+    protected readonly signal?: AbortSignal,
   ) {
     super();
   }
 
-  get server(): ServerKind {
-    return this.options.server;
+  get options(): Readonly<ResolvedOptions> {
+    return this.core.options;
   }
 
-  /** Sends the command (several, summed, where GoCache takes one element at a time); a bad argument rejects. */
+  get server(): ServerKind {
+    return this.core.options.server;
+  }
+
+  /**
+   * Sends the command (several, summed, where GoCache takes one element at a time; a blocking one on a
+   * connection of its own); a bad argument rejects before anything is sent.
+   */
   protected override dispatch(info: CommandInfo, build: ArgsBuilder, decode: Decoder): never {
     let wires: CommandArg[][];
     try {
-      wires = buildWire(info, build, this.context);
+      wires = buildWire(info, build, this.core.context);
     } catch (error) {
       return Promise.reject(error) as never;
     }
-    if (wires.length === 1) return this.connection.send(info.name, wires[0]!, decode, this.buffersMode) as never;
-    return Promise.all(wires.map((wire) => this.connection.send(info.name, wire, decode, this.buffersMode))).then((replies) => combineSplit(info, replies)) as never;
+    const { link, pool } = this.core;
+    if (info.flags.includes('blocking')) return pool.send(info.name, wires[0]!, decode, this.buffersMode, this.signal) as never;
+    if (wires.length === 1) return link.send(info.name, wires[0]!, decode, this.buffersMode, this.signal) as never;
+    return Promise.all(wires.map((wire) => link.send(info.name, wire, decode, this.buffersMode, this.signal))).then((replies) => combineSplit(info, replies)) as never;
   }
 
   pipeline(): PipelineImpl<S> {
-    return new PipelineImpl<S>(this.connection, this.context, this.buffersMode);
+    return new PipelineImpl<S>(this.core, this.buffersMode);
   }
 
   multi(): MultiImpl<S> {
-    return new MultiImpl<S>(this.connection, this.context, this.buffersMode);
+    return new MultiImpl<S>(this.core, this.buffersMode);
+  }
+
+  withSignal(signal: AbortSignal): CommandClient<S> {
+    if (!(signal instanceof AbortSignal)) throw new GoCacheArgumentError('withSignal needs an AbortSignal');
+    return new CommandClient<S>(this.core, this.buffersMode, signal);
   }
 
   subscribe(...channels: RedisString[]): Promise<Subscription<ChannelMessage<S>>> {
@@ -208,46 +257,47 @@ abstract class CommandClient<S extends string | Buffer> extends RedisClientComma
     const raw = rawCommand(args);
     return this.dispatch(raw.info, raw.build, raw.decode);
   }
-}
 
-class BuffersImpl extends CommandClient<Buffer> {
-  protected override readonly buffersMode = true;
+  /** What `console.log` and `util.inspect` show: where and in which state, never the options' secrets. */
+  [inspect.custom](): string {
+    return `GoCacheClient<${this.server}> { address: '${this.core.link.address}', status: '${this.core.link.state}'${this.buffersMode ? ', buffers' : ''}${this.signal ? ', with a signal' : ''} }`;
+  }
+
+  toJSON(): { server: ServerKind; address: string; status: LinkState } {
+    return { server: this.server, address: this.core.link.address, status: this.core.link.state };
+  }
 }
 
 class ClientImpl extends CommandClient<string> {
-  protected override readonly buffersMode = false;
-  readonly buffers: BuffersImpl;
+  readonly buffers: CommandClient<Buffer>;
 
-  private constructor(connection: Connection, options: Readonly<ResolvedOptions>) {
-    const context: ArgsContext = { server: options.server };
-    super(connection, options, context);
-    this.buffers = new BuffersImpl(connection, options, context);
+  private constructor(core: ClientCore) {
+    super(core, false);
+    this.buffers = new CommandClient<Buffer>(core, true);
   }
 
   /** Connects, and runs the handshake only when one is configured (GoCache gets nothing on connect). */
   static async connect(options?: ClientOptions | string): Promise<ClientImpl> {
     const resolved = resolveOptions(options);
-    const connection = await Connection.open(resolved);
-    try {
-      await handshake(connection, resolved);
-    } catch (error) {
-      connection.destroy();
-      throw error;
-    }
-    return new ClientImpl(connection, resolved);
+    const link = await ReconnectingConnection.open(resolved);
+    const pool = new IsolatedPool(resolved);
+    link.on('end', (reason) => pool.closeAll(reason));
+    return new ClientImpl({ link, pool, options: resolved, context: { server: resolved.server } });
   }
 
   async watch(keys: readonly RedisKey[], build: (tx: ClientImpl) => Promise<MultiImpl<string>> | MultiImpl<string>, options: { retries?: number } = {}): Promise<unknown[]> {
     const retries = options.retries ?? 10;
     if (!Number.isSafeInteger(retries) || retries < 0) throw new GoCacheArgumentError(`watch(): retries must be a non-negative integer, got ${String(retries)}`);
-    const args = watchArgs(this.context, keys);
-    const isolated = await ClientImpl.connect(this.options);
+    const args = watchArgs(this.core.context, keys);
+    // WATCH holds for one connection: a lost one must fail the transaction, not reconnect silently.
+    const isolated = await ClientImpl.connect(deriveOptions(this.options, { reconnect: false, offlineQueue: false }));
+    const link = isolated.core.link;
     try {
       for (let attempt = 0; ; attempt++) {
-        await isolated.connection.send(WATCH.name, args, decodeWatch);
+        await link.send(WATCH.name, args, decodeWatch);
         const multi = await build(isolated);
-        if (!(multi instanceof MultiImpl) || multi.sentOn !== isolated.connection) {
-          await isolated.connection.send(UNWATCH.name, unwatchArgs(this.context), decodeUnwatch);
+        if (!(multi instanceof MultiImpl) || multi.sentOn !== link) {
+          await link.send(UNWATCH.name, unwatchArgs(this.core.context), decodeUnwatch);
           throw new GoCacheArgumentError('watch(): build must return a transaction made with the client it was given (tx.multi())');
         }
         multi.watched = true;
@@ -262,16 +312,38 @@ class ClientImpl extends CommandClient<string> {
     }
   }
 
-  get isOpen(): boolean {
-    return this.connection.isOpen;
+  get status(): LinkState {
+    return this.core.link.state;
   }
 
-  close(): Promise<void> {
-    return this.connection.close();
+  get isOpen(): boolean {
+    return this.core.link.isOpen;
+  }
+
+  on<E extends keyof LinkEvents>(event: E, listener: (...args: LinkEvents[E]) => void): this {
+    this.core.link.events.on(event, listener as never);
+    return this;
+  }
+
+  off<E extends keyof LinkEvents>(event: E, listener: (...args: LinkEvents[E]) => void): this {
+    this.core.link.events.off(event, listener as never);
+    return this;
+  }
+
+  once<E extends keyof LinkEvents>(event: E, listener: (...args: LinkEvents[E]) => void): this {
+    this.core.link.events.once(event, listener as never);
+    return this;
+  }
+
+  async close(): Promise<void> {
+    await this.core.link.close();
+    this.core.pool.closeAll();
   }
 
   disconnect(): void {
-    this.connection.destroy(new GoCacheConnectionError('The client was disconnected'));
+    const reason = new GoCacheConnectionError('The client was disconnected');
+    this.core.link.destroy(reason);
+    this.core.pool.closeAll(reason);
   }
 
   [Symbol.asyncDispose](): Promise<void> {

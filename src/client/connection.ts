@@ -12,24 +12,36 @@
  * frame goes to the subscriber, which tells messages, confirmations and answers apart by their shape
  * (GoCache writes pushed messages and command replies independently, in no guaranteed order).
  */
-import { connect as netConnect, type LookupFunction, type Socket } from 'node:net';
-import { GoCacheCommandError, GoCacheConnectionError, GoCacheError, GoCacheProtocolError, GoCacheTimeoutError } from '../runtime/errors.js';
+import { isIP, connect as netConnect, type LookupFunction, type Socket } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions as TlsOptions } from 'node:tls';
+import { GoCacheAbortError, GoCacheCommandError, GoCacheConnectionError, GoCacheError, GoCacheProtocolError, GoCacheTimeoutError } from '../runtime/errors.js';
 import { encodeCommand, type CommandArg } from '../runtime/resp/encoder.js';
-import { RespParser, type RespValue } from '../runtime/resp/parser.js';
+import { RespParser, type RespParserOptions, type RespValue } from '../runtime/resp/parser.js';
 import type { Decoder, ServerKind } from '../runtime/types.js';
 import { Queue } from './queue.js';
 
 export interface ConnectionOptions {
   host: string;
   port: number;
+  /** A Unix socket path: used instead of host and port. */
+  path?: string | undefined;
   /** Names the server in messages: "GoCache" or "Redis". */
   server: ServerKind;
   /** Milliseconds to wait for the TCP connection. */
   connectTimeout: number;
-  /** Milliseconds a command may wait for its reply; 0 means no limit. */
+  /**
+   * Milliseconds a command may wait for its reply; 0 means no limit. When timed-out commands then see
+   * no byte back for another commandTimeout, the link is presumed dead and the connection is closed.
+   */
   commandTimeout: number;
   /** Resolves the host name instead of the system resolver (Node's `net.connect` `lookup`). */
   lookup?: LookupFunction | undefined;
+  /** TLS (`tls.connect` options); absent for plain TCP. */
+  tls?: TlsOptions | undefined;
+  /** Milliseconds of silence before TCP keepalive probes start. */
+  keepAlive: number;
+  /** Reply limits of the parser (a reply past one is a protocol error and closes the connection). */
+  limits?: RespParserOptions | undefined;
 }
 
 /** Where the replies of an explicit pipeline go: one object for all its commands, by index. */
@@ -51,8 +63,10 @@ export const serverName = (server: ServerKind): string => (server === 'redis' ? 
 abstract class Pending {
   /** Date.now() when sent; only set when a command timeout is in force. */
   sentAt = 0;
-  /** Already rejected by the command timeout; its reply, when it comes, is dropped. */
+  /** Already rejected (timed out or aborted); its reply, when it comes, is dropped. */
   settled = false;
+  /** Removes the abort listener, when the command has a signal. */
+  detach: (() => void) | undefined;
 
   constructor(
     readonly name: string,
@@ -126,18 +140,24 @@ export class Connection {
   private readonly closeListeners: Array<(error: GoCacheError) => void> = [];
   /** Set in subscriber mode: every frame goes here, and no command takes a reply slot. */
   private subscriber: FrameHandler | undefined;
+  /** Date.now() of the last byte read: the liveness rule compares it with timed-out commands. */
+  private lastReadAt = Date.now();
 
   private constructor(
     private readonly socket: Socket,
     private readonly options: ConnectionOptions,
     reads: SocketReads,
   ) {
-    this.parser = new RespParser({
-      onReply: (value) => (this.subscriber !== undefined ? this.subscriber(value, false) : this.onReply(value)),
-      onPush: (value) => (this.subscriber !== undefined ? this.subscriber(value, true) : this.fail(new GoCacheProtocolError('Unexpected push message'))),
-    });
+    this.parser = new RespParser(
+      {
+        onReply: (value) => (this.subscriber !== undefined ? this.subscriber(value, false) : this.onReply(value)),
+        onPush: (value) => (this.subscriber !== undefined ? this.subscriber(value, true) : this.fail(new GoCacheProtocolError('Unexpected push message'))),
+      },
+      options.limits,
+    );
     // Reads land in one reused buffer (see openSocket's `reads`): the parser copies what it keeps.
     reads.onChunk = (chunk: Buffer) => {
+      this.lastReadAt = Date.now();
       try {
         this.parser.feed(chunk);
       } catch (error) {
@@ -150,7 +170,7 @@ export class Connection {
   }
 
   get address(): string {
-    return `${this.options.host}:${this.options.port}`;
+    return addressOf(this.options);
   }
 
   /** True until close() is called or the connection fails. */
@@ -176,10 +196,31 @@ export class Connection {
    * be encoded or buffered is rejected alone and leaves no slot behind, so no later reply can be
    * handed to the wrong command.
    */
-  send<T>(name: string, args: readonly CommandArg[], decode: Decoder, buffers = false): Promise<T> {
+  send<T>(name: string, args: readonly CommandArg[], decode: Decoder, buffers = false, signal?: AbortSignal): Promise<T> {
+    if (signal?.aborted) return Promise.reject(abortError(name, signal));
     const refused = this.enqueueBytes(args);
     if (refused !== undefined) return Promise.reject(refused);
-    return new Promise<T>((resolve, reject) => this.addPending(new PromisePending(name, decode, buffers, resolve as (value: unknown) => void, reject)));
+    return new Promise<T>((resolve, reject) => {
+      const entry = new PromisePending(name, decode, buffers, resolve as (value: unknown) => void, reject);
+      if (signal !== undefined) this.watchSignal(entry, signal);
+      this.addPending(entry);
+    });
+  }
+
+  /**
+   * An aborted command rejects at once; its reply, when it comes, is dropped (it keeps its place, so
+   * the replies after it still reach their own commands). No listener is left behind.
+   */
+  private watchSignal(entry: Pending, signal: AbortSignal): void {
+    const onAbort = (): void => {
+      if (entry.settled) return;
+      entry.settled = true;
+      this.awaited--;
+      this.afterReply();
+      entry.fail(abortError(entry.name, signal));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    entry.detach = () => signal.removeEventListener('abort', onAbort);
   }
 
   /**
@@ -230,14 +271,24 @@ export class Connection {
     }
   }
 
-  /** Closes after the replies already asked for have arrived; commands sent from now on reject. */
-  async close(): Promise<void> {
+  /**
+   * Closes after the replies already asked for have arrived, waiting at most `timeout` milliseconds
+   * (then the socket is destroyed and what is still pending rejects); commands sent from now on reject.
+   */
+  async close(timeout = Infinity): Promise<void> {
     if (this.failure) return;
     this.closing = true;
     // A command that timed out may never be answered (GoCache leaves some requests unanswered), so
     // only the replies still awaited are waited for.
-    if (this.awaited > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
-    this.destroy(new GoCacheConnectionError('The client is closed'));
+    if (this.awaited > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((resolve) => {
+        this.idleWaiters.push(resolve);
+        if (Number.isFinite(timeout)) timer = setTimeout(resolve, timeout);
+      });
+      clearTimeout(timer);
+    }
+    this.destroy(new GoCacheConnectionError(`The client was closed${this.awaited > 0 ? ` with ${this.awaited} replies still awaited after ${timeout} ms` : ''}`));
   }
 
   /** Closes now; pending commands reject with `reason`. */
@@ -318,6 +369,7 @@ export class Connection {
     const next = this.pending.peek();
     if (next !== undefined) this.parser.returnBuffers = next.buffers;
     if (command.settled) return;
+    command.detach?.();
     this.awaited--;
     if (value instanceof GoCacheCommandError) {
       value.command = command.name;
@@ -351,25 +403,45 @@ export class Connection {
     this.timer.unref();
   }
 
-  /** One timer per connection, looking only at the oldest command: no timer per command. */
+  /**
+   * One timer per connection, looking only at the oldest commands: no timer per command. Commands
+   * past commandTimeout reject with GoCacheTimeoutError but keep their place (their replies may still
+   * come). The liveness rule: when the oldest of them was sent 2 x commandTimeout ago and no byte has
+   * come back since it was sent, the link is presumed dead (a half-open connection answers nothing and
+   * never closes): the socket is destroyed, everything pending rejects and leaves the queue.
+   */
   private checkTimeouts(): void {
     this.timer = undefined;
     const timeout = this.options.commandTimeout;
     const now = Date.now();
-    let oldest: Pending | undefined;
-    // Commands already timed out keep their place (their replies will still come), so skip them.
+    let oldestWaiting: Pending | undefined;
+    let oldestTimedOut: Pending | undefined;
     for (const item of this.pending) {
-      if (item.settled) continue;
+      if (item.settled) {
+        if (item.sentAt > 0) oldestTimedOut ??= item;
+        continue;
+      }
       if (now - item.sentAt < timeout) {
-        oldest = item;
+        oldestWaiting = item;
         break;
       }
+      oldestTimedOut ??= item;
       item.settled = true;
+      item.detach?.();
       this.awaited--;
       this.afterReply();
       item.fail(new GoCacheTimeoutError(`${item.name} timed out after ${timeout} ms waiting for ${serverName(this.options.server)} at ${this.address}`));
     }
-    if (oldest) this.armTimer(oldest.sentAt + timeout - now);
+    if (oldestTimedOut !== undefined && oldestTimedOut.sentAt > 0 && this.lastReadAt <= oldestTimedOut.sentAt) {
+      const silent = now - oldestTimedOut.sentAt;
+      if (silent >= 2 * timeout) {
+        this.fail(new GoCacheConnectionError(`No reply from ${serverName(this.options.server)} at ${this.address} for ${silent} ms: the link is presumed dead`));
+        return;
+      }
+      this.armTimer(Math.min(oldestTimedOut.sentAt + 2 * timeout - now, oldestWaiting ? oldestWaiting.sentAt + timeout - now : Infinity));
+      return;
+    }
+    if (oldestWaiting) this.armTimer(oldestWaiting.sentAt + timeout - now);
   }
 
   private fail(error: GoCacheError): void {
@@ -377,7 +449,11 @@ export class Connection {
     this.failure = error;
     if (this.timer) clearTimeout(this.timer);
     this.socket.destroy();
-    for (const command of this.pending.drain()) if (!command.settled) command.fail(error);
+    for (const command of this.pending.drain()) {
+      if (command.settled) continue;
+      command.detach?.();
+      command.fail(error);
+    }
     for (const waiter of this.idleWaiters.splice(0)) waiter();
     for (const listener of this.closeListeners.splice(0)) listener(error);
   }
@@ -396,31 +472,48 @@ export interface SocketReads {
 /** The size of the reused read buffer: 256 KiB reads, 4x fewer than Node's default 64 KiB. */
 const READ_BUFFER_SIZE = 256 * 1024;
 
+/** `host:port`, or the Unix socket path; for messages. */
+export function addressOf(options: Pick<ConnectionOptions, 'host' | 'port' | 'path'>): string {
+  return options.path !== undefined ? options.path : `${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`;
+}
+
+function abortError(name: string, signal: AbortSignal): GoCacheAbortError {
+  return new GoCacheAbortError(`${name} was aborted`, { cause: signal.reason });
+}
+
 /**
- * A connected TCP socket, or a GoCacheConnectionError that says why not (refused, DNS, timeout).
- * With `reads`, the socket reads into one reused buffer (net's `onread`) and hands each read to
- * `reads.onChunk`, valid only during the call, instead of emitting a fresh Buffer per 'data' event:
- * no allocation (and, for large replies, no page faults and external-memory GC pressure) per read.
+ * A connected socket (TCP, TLS or a Unix socket), or a GoCacheConnectionError that says why not
+ * (refused, DNS, timeout, TLS). The socket reads into one reused buffer (net's `onread`) and hands
+ * each read to `reads.onChunk`, valid only during the call, instead of emitting a fresh Buffer per
+ * 'data' event: no allocation (and, for large replies, no page faults and external-memory GC
+ * pressure) per read.
  */
-export function openSocket(options: Pick<ConnectionOptions, 'host' | 'port' | 'server' | 'connectTimeout' | 'lookup'>, reads: SocketReads): Promise<Socket> {
-  const address = `${options.host}:${options.port}`;
-  const where = { host: options.host, port: options.port, ...(options.lookup !== undefined ? { lookup: options.lookup } : {}) };
+export function openSocket(options: Omit<ConnectionOptions, 'commandTimeout' | 'limits'>, reads: SocketReads): Promise<Socket> {
+  const address = addressOf(options);
+  const onread = {
+    buffer: Buffer.allocUnsafeSlow(READ_BUFFER_SIZE),
+    callback: (nread: number, buffer: Uint8Array): boolean => {
+      // The Connection sets onChunk before any byte can be read (in the same tick as connect).
+      if (reads.onChunk === undefined) {
+        socket.destroy(new GoCacheProtocolError('Data arrived before the connection could read it'));
+        return false;
+      }
+      reads.onChunk(Buffer.from(buffer.buffer, buffer.byteOffset, nread));
+      return true;
+    },
+  };
+  const where =
+    options.path !== undefined
+      ? { path: options.path }
+      : { host: options.host, port: options.port, ...(options.lookup !== undefined ? { lookup: options.lookup } : {}) };
+  // TLS reads through its own buffers; onread is for plain sockets.
+  const socket: Socket =
+    options.tls !== undefined
+      ? tlsConnect({ ...options.tls, ...where, ...(options.tls.servername === undefined && options.path === undefined && isIP(options.host) === 0 ? { servername: options.host } : {}) })
+      : netConnect({ ...where, onread });
+  if (options.tls !== undefined) socket.on('data', (chunk: Buffer) => reads.onChunk?.(chunk));
+  const ready = options.tls !== undefined ? 'secureConnect' : 'connect';
   return new Promise((resolve, reject) => {
-    const socket = netConnect({
-      ...where,
-      onread: {
-        buffer: Buffer.allocUnsafeSlow(READ_BUFFER_SIZE),
-        callback: (nread: number, buffer: Uint8Array): boolean => {
-          // The Connection sets onChunk before any byte can be read (in the same tick as connect).
-          if (reads.onChunk === undefined) {
-            socket.destroy(new GoCacheProtocolError('Data arrived before the connection could read it'));
-            return false;
-          }
-          reads.onChunk(Buffer.from(buffer.buffer, buffer.byteOffset, nread));
-          return true;
-        },
-      },
-    });
     const timer = setTimeout(() => {
       socket.destroy();
       reject(new GoCacheConnectionError(`Timed out after ${options.connectTimeout} ms connecting to ${serverName(options.server)} at ${address}`));
@@ -429,18 +522,18 @@ export function openSocket(options: Pick<ConnectionOptions, 'host' | 'port' | 's
       clearTimeout(timer);
       reject(connectError(error, options));
     });
-    socket.once('connect', () => {
+    socket.once(ready, () => {
       clearTimeout(timer);
       socket.removeAllListeners('error');
       socket.setNoDelay(true);
-      socket.setKeepAlive(true);
+      if (options.keepAlive > 0) socket.setKeepAlive(true, options.keepAlive);
       resolve(socket);
     });
   });
 }
 
-function connectError(error: NodeJS.ErrnoException, options: Pick<ConnectionOptions, 'host' | 'port' | 'server'>): GoCacheConnectionError {
-  const address = `${options.host}:${options.port}`;
+function connectError(error: NodeJS.ErrnoException, options: Pick<ConnectionOptions, 'host' | 'port' | 'path' | 'server' | 'tls'>): GoCacheConnectionError {
+  const address = addressOf(options);
   const server = serverName(options.server);
   switch (error.code) {
     case 'ECONNREFUSED':
@@ -448,7 +541,9 @@ function connectError(error: NodeJS.ErrnoException, options: Pick<ConnectionOpti
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
       return new GoCacheConnectionError(`Could not resolve the ${server} host "${options.host}" (${error.code})`, { cause: error });
+    case 'ENOENT':
+      return new GoCacheConnectionError(`Could not connect to ${server} at ${address}: no such socket file. Is the server running?`, { cause: error });
     default:
-      return new GoCacheConnectionError(`Could not connect to ${server} at ${address}: ${error.message}`, { cause: error });
+      return new GoCacheConnectionError(`Could not connect to ${server} at ${address}${options.tls !== undefined ? ' over TLS' : ''}: ${error.message}`, { cause: error });
   }
 }

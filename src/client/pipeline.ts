@@ -11,9 +11,11 @@ import { literal } from '../runtime/decoders.js';
 import { GoCacheArgumentError, GoCacheCommandError, GoCacheError, GoCacheProtocolError } from '../runtime/errors.js';
 import type { Kind } from '../runtime/kind.js';
 import type { ArgsBuilder, ArgsContext, CommandArg, CommandInfo, Decoder, RespValue, ServerKind } from '../runtime/types.js';
-import type { Connection, ReplySink } from './connection.js';
+import type { ClientCore } from './client.js';
+import type { ReplySink } from './connection.js';
 import { buildWire, combineSplit } from './dispatch.js';
 import { rawCommand } from './raw.js';
+import type { CommandTarget, ReconnectingConnection } from './reconnecting.js';
 
 /** One result of execSettled(). */
 export type Settled<T> = { ok: true; value: T } | { ok: false; error: GoCacheError };
@@ -94,12 +96,14 @@ export abstract class ChainImpl<S extends string | Buffer> extends RedisCommands
   protected readonly queued: Queued[] = [];
   private buildError: unknown;
 
+  protected readonly context: ArgsContext;
+
   constructor(
-    protected readonly connection: Connection,
-    protected readonly context: ArgsContext,
+    protected readonly core: ClientCore,
     protected readonly buffers: boolean,
   ) {
     super();
+    this.context = core.context;
   }
 
   get length(): number {
@@ -150,8 +154,10 @@ export class PipelineImpl<S extends string | Buffer> extends ChainImpl<S> {
   }
 
   /**
-   * Sends every command in one synchronous loop (so one write) and collects the replies through one
-   * sink: no promise, closure or result object per command on the common path.
+   * Sends every command in one synchronous loop (so one write, on one connection: while reconnecting,
+   * the pipeline waits whole in the offline queue) and collects the replies through one sink: no
+   * promise, closure or result object per command on the common path. A pipeline holding a blocking
+   * command runs on a connection of its own, so it does not stall the client's other commands.
    */
   private run(): Promise<{ values: unknown[]; failed?: Array<{ index: number; error: GoCacheError }> }> {
     this.checkBuilt();
@@ -159,36 +165,51 @@ export class PipelineImpl<S extends string | Buffer> extends ChainImpl<S> {
     const n = queued.length;
     const values = new Array<unknown>(n);
     if (n === 0) return Promise.resolve({ values });
-    return new Promise((resolve) => {
-      let failed: Array<{ index: number; error: GoCacheError }> | undefined;
-      let remaining = n;
-      const done = (): void => {
-        if (--remaining > 0) return;
-        failed?.sort((a, b) => a.index - b.index);
-        resolve(failed === undefined ? { values } : { values, failed });
-      };
-      const sink: ReplySink = {
-        ok(index, value) {
-          values[index] = value;
-          done();
-        },
-        fail(index, error) {
-          (failed ??= []).push({ index, error });
-          done();
-        },
-      };
-      for (let i = 0; i < n; i++) {
-        const { info, wires, decode } = queued[i]!;
-        if (wires.length === 1) {
-          this.connection.sendTo(sink, i, info.name, wires[0]!, decode, this.buffers);
-        } else {
-          Promise.all(wires.map((wire) => this.connection.send(info.name, wire, decode, this.buffers))).then(
-            (replies) => sink.ok(i, combineSplit(info, replies)),
-            (error: unknown) => sink.fail(i, asGoCacheError(error)),
-          );
-        }
-      }
-    });
+    const collect = (send: (write: (target: CommandTarget) => void, refuse: (error: GoCacheError) => void) => void) =>
+      new Promise<{ values: unknown[]; failed?: Array<{ index: number; error: GoCacheError }> }>((resolve) => {
+        let failed: Array<{ index: number; error: GoCacheError }> | undefined;
+        let remaining = n;
+        const done = (): void => {
+          if (--remaining > 0) return;
+          failed?.sort((a, b) => a.index - b.index);
+          resolve(failed === undefined ? { values } : { values, failed });
+        };
+        const sink: ReplySink = {
+          ok(index, value) {
+            values[index] = value;
+            done();
+          },
+          fail(index, error) {
+            (failed ??= []).push({ index, error });
+            done();
+          },
+        };
+        send(
+          (target) => {
+            for (let i = 0; i < n; i++) {
+              const { info, wires, decode } = queued[i]!;
+              if (wires.length === 1) {
+                target.sendTo(sink, i, info.name, wires[0]!, decode, this.buffers);
+              } else {
+                Promise.all(wires.map((wire) => target.send(info.name, wire, decode, this.buffers))).then(
+                  (replies) => sink.ok(i, combineSplit(info, replies)),
+                  (error: unknown) => sink.fail(i, asGoCacheError(error)),
+                );
+              }
+            }
+          },
+          (error) => {
+            for (let i = 0; i < n; i++) sink.fail(i, error);
+          },
+        );
+      });
+    if (queued.some((command) => command.info.flags.includes('blocking'))) {
+      return this.core.pool.with((connection) => collect((write) => write(connection))).catch((error: unknown) => {
+        const reason = asGoCacheError(error);
+        return { values, failed: queued.map((_, index) => ({ index, error: reason })) };
+      });
+    }
+    return collect((write, refuse) => this.core.link.batch(write, n, refuse));
   }
 }
 
@@ -209,9 +230,9 @@ export class MultiImpl<S extends string | Buffer> extends ChainImpl<S> {
   /** Set by a watched transaction: GoCacheWatchError when EXEC answers null. */
   watched = false;
 
-  /** The connection it sends on (watch() checks a transaction was made on its own). */
-  get sentOn(): Connection {
-    return this.connection;
+  /** The link it sends on (watch() checks a transaction was made on its own). */
+  get sentOn(): ReconnectingConnection {
+    return this.core.link;
   }
 
   private checkAllowed(): void {
@@ -227,12 +248,22 @@ export class MultiImpl<S extends string | Buffer> extends ChainImpl<S> {
   async execSettled(): Promise<Array<Settled<unknown>>> {
     this.checkBuilt();
     this.checkAllowed();
-    const send = <T>(name: string, args: CommandArg[], decode: Decoder) => this.connection.send<T>(name, args, decode, this.buffers);
-    // All sends happen synchronously, so nothing else on this connection lands inside the transaction.
-    const multi = send<string>(MULTI.name, multiArgs(this.context), decodeMulti);
-    const queued = this.queued.map((command) => send<string>(command.info.name, command.wires[0]!, queuedReply).then(() => undefined, asGoCacheError));
-    const exec = send<RespValue>(EXEC.name, execArgs(this.context), decodeExec);
-    const [, queueErrors, replies] = await Promise.all([multi, Promise.all(queued), exec.catch((error: unknown) => error)]);
+    // All sends happen in one synchronous call, on one connection (while reconnecting, the whole
+    // transaction waits in the offline queue), so nothing else lands inside it and it is never cut.
+    const sent = new Promise<[string, Array<GoCacheError | undefined>, unknown]>((resolve, reject) =>
+      this.core.link.batch(
+        (target) => {
+          const send = <T>(name: string, args: CommandArg[], decode: Decoder) => target.send<T>(name, args, decode, this.buffers);
+          const multi = send<string>(MULTI.name, multiArgs(this.context), decodeMulti);
+          const queued = this.queued.map((command) => send<string>(command.info.name, command.wires[0]!, queuedReply).then(() => undefined, asGoCacheError));
+          const exec = send<RespValue>(EXEC.name, execArgs(this.context), decodeExec);
+          Promise.all([multi, Promise.all(queued), exec.catch((error: unknown) => error)]).then(resolve, reject);
+        },
+        this.queued.length + 2,
+        reject,
+      ),
+    );
+    const [, queueErrors, replies] = await sent;
 
     if (replies instanceof GoCacheCommandError && replies.code === 'EXECABORT') {
       const reasons = queueErrors.flatMap((error, index) => (error ? [`#${index} ${this.queued[index]!.info.name}: ${error.message}`] : []));

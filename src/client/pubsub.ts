@@ -8,8 +8,13 @@
  *
  * Why a connection of its own: a connection in subscriber mode only accepts (P)SUBSCRIBE,
  * (P)UNSUBSCRIBE, PING and QUIT, so the main client's connection is never switched. It is the same
- * Connection class as the client's (same socket handling, same handshake, same option checks),
- * switched to subscriber mode, where every frame comes here instead of to a reply slot.
+ * reconnecting connection as the client's (same socket handling, handshake, option checks and retry
+ * strategy), in subscriber mode, where every frame comes here instead of to a reply slot.
+ *
+ * When the connection is lost, the subscription reconnects (as the client does), reruns the handshake
+ * and subscribes again to every name it holds, with SUBSCRIBE (PSUBSCRIBE for patterns) only; messages
+ * published meanwhile are lost, and `reconnects` counts the gaps (`onReconnect` is called after each).
+ * It ends with GoCacheConnectionError only when reconnecting is off or the retry strategy gives up.
  *
  * What the server sends is told apart by its shape, never by its position: GoCache writes pushed
  * messages and command replies independently, so their relative order is not guaranteed.
@@ -35,10 +40,10 @@ import { psubscribeArgs, punsubscribeArgs, subscribeArgs, unsubscribeArgs } from
 import { GoCacheArgumentError, GoCacheCommandError, GoCacheConnectionError, GoCacheError, GoCacheProtocolError, GoCacheTimeoutError } from '../runtime/errors.js';
 import type { RespValue } from '../runtime/resp/parser.js';
 import type { ArgsContext, CommandArg, RedisString, ServerKind } from '../runtime/types.js';
-import { Connection, serverName } from './connection.js';
-import { handshake } from './handshake.js';
-import { resolveOptions, type ClientOptions } from './options.js';
+import { serverName } from './connection.js';
+import { deriveOptions, resolveOptions, type ClientOptions } from './options.js';
 import { Queue } from './queue.js';
+import { ReconnectingConnection } from './reconnecting.js';
 
 /** A message published to a channel of a channel subscription. */
 export interface ChannelMessage<S extends string | Buffer = string> {
@@ -118,15 +123,11 @@ export async function openSubscription<K extends SubscriptionKind, B extends boo
   if (!(Number.isFinite(replyTimeout) && replyTimeout > 0)) {
     throw new GoCacheArgumentError(`replyTimeout must be a positive number of milliseconds, got ${String(replyTimeout)}`);
   }
-  // Subscriber mode has no command timeout: every wait is bounded by replyTimeout instead.
-  const connection = await Connection.open({ ...options, commandTimeout: 0 });
-  try {
-    await handshake(connection, options);
-  } catch (error) {
-    connection.destroy();
-    throw error;
-  }
-  const subscription = new Subscription<MessageOf<K, MessageStrings<B>>>(connection, {
+  // Frames reach the subscription once it exists: none can come before it subscribes.
+  let subscription: Subscription<MessageOf<K, MessageStrings<B>>> | undefined;
+  // Subscriber mode has no command timeout or health check: every wait is bounded by replyTimeout.
+  const link = await ReconnectingConnection.open(deriveOptions(options, { commandTimeout: 0, healthCheckInterval: 0, offlineQueue: false }), (frame, push) => subscription?.onFrame(frame, push));
+  subscription = new Subscription<MessageOf<K, MessageStrings<B>>>(link, {
     context,
     kind,
     buffers: config.buffers === true,
@@ -193,8 +194,11 @@ interface SubscriptionSettings {
  *   is lost, and GoCacheProtocolError when the server sends what is not RESP pub/sub.
  */
 export class Subscription<M extends PubSubMessage = ChannelMessage> implements AsyncIterable<M>, AsyncDisposable {
-  /** Called once when the connection is lost or a protocol error closes it (not after close()). */
+  /** Called once when the subscription fails for good (reconnecting off or given up, or a protocol error); not after close(). */
   onError: ((error: GoCacheError) => void) | undefined;
+  /** Called after each reconnect, once every held name is subscribed again (messages published meanwhile are lost). */
+  onReconnect: ((reconnects: number) => void) | undefined;
+  private reconnectCount = 0;
 
   readonly kind: SubscriptionKind;
   private readonly context: ArgsContext;
@@ -215,7 +219,7 @@ export class Subscription<M extends PubSubMessage = ChannelMessage> implements A
 
   /** @internal Use `openSubscription` (or `client.subscribe` / `client.psubscribe`). */
   constructor(
-    private readonly connection: Connection,
+    private readonly link: ReconnectingConnection,
     settings: SubscriptionSettings,
   ) {
     this.kind = settings.kind;
@@ -223,9 +227,29 @@ export class Subscription<M extends PubSubMessage = ChannelMessage> implements A
     this.buffers = settings.buffers;
     this.highWaterMark = settings.highWaterMark;
     this.replyTimeout = settings.replyTimeout;
-    // Everything is read as bytes: binary-safe, and names compare by their bytes.
-    connection.enterSubscriberMode((frame, push) => this.onFrame(frame, push));
-    connection.onClose((error) => this.fail(error));
+    link.onReady = () => this.resubscribe();
+    link.on('end', (error) => this.fail(error));
+  }
+
+  /** Times the connection was lost and the subscription came back: the gaps in its messages. */
+  get reconnects(): number {
+    return this.reconnectCount;
+  }
+
+  /** A new connection after a lost one: subscribe again to every name held (SUBSCRIBE or PSUBSCRIBE only). */
+  private resubscribe(): void {
+    this.reconnectCount++;
+    // Unsubscribing is done: the new connection holds nothing it was not asked for.
+    for (const op of this.operations.filter((o) => o.kind === 'unsubscribe')) {
+      this.removeOperation(op);
+      op.resolve();
+    }
+    if (this.held.size > 0) {
+      const names = [...this.held.keys()].map((key) => Buffer.from(key, 'latin1'));
+      const wire = this.kind === 'pattern' ? psubscribeArgs(this.context, names) : subscribeArgs(this.context, names);
+      this.link.write(wire);
+    }
+    this.onReconnect?.(this.reconnectCount);
   }
 
   /** The channels (or, for a pattern subscription, the patterns) held, including those being subscribed. */
@@ -316,7 +340,7 @@ export class Subscription<M extends PubSubMessage = ChannelMessage> implements A
   destroy(reason: GoCacheError = new GoCacheConnectionError('The subscription was destroyed')): void {
     if (this.ended || this.failure !== undefined) return;
     this.ended = true;
-    this.connection.destroy(reason);
+    this.link.destroy(reason);
     this.settleAll(reason);
     this.wake();
   }
@@ -379,10 +403,10 @@ export class Subscription<M extends PubSubMessage = ChannelMessage> implements A
       op.timer = setTimeout(() => {
         this.removeOperation(op);
         const what = kind === 'ping' ? 'PING' : `${String(wire[0])} confirmations`;
-        reject(new GoCacheTimeoutError(`${what} timed out after ${this.replyTimeout} ms waiting for ${serverName(this.context.server)} at ${this.connection.address}`));
+        reject(new GoCacheTimeoutError(`${what} timed out after ${this.replyTimeout} ms waiting for ${serverName(this.context.server)} at ${this.link.address}`));
       }, this.replyTimeout);
       this.operations.push(op);
-      const refused = this.connection.write(wire);
+      const refused = this.link.write(wire);
       if (refused !== undefined) {
         this.removeOperation(op);
         for (const key of added) this.held.delete(key);
@@ -401,7 +425,8 @@ export class Subscription<M extends PubSubMessage = ChannelMessage> implements A
     return (Buffer.isBuffer(value) ? value.toString('utf8') : String(value)) as M['channel'];
   }
 
-  private onFrame(value: RespValue, push: boolean): void {
+  /** @internal Every frame of the connection in subscriber mode. */
+  onFrame(value: RespValue, push: boolean): void {
     if (value instanceof GoCacheCommandError) return this.onErrorReply(value);
     if (value === 'PONG') return this.confirmPing();
     if (Array.isArray(value) && value.length >= 2) {
@@ -506,13 +531,13 @@ export class Subscription<M extends PubSubMessage = ChannelMessage> implements A
     const closed = new GoCacheConnectionError('The subscription is closed');
     this.settleAll(closed);
     this.wake();
-    this.connection.destroy(closed);
+    this.link.destroy(closed);
   }
 
   private fail(error: GoCacheError): void {
     if (this.ended || this.failure !== undefined) return;
     this.failure = error;
-    this.connection.destroy(error);
+    this.link.destroy(error);
     this.settleAll(error);
     this.wake();
     this.onError?.(error);

@@ -15,6 +15,9 @@ export class GoCacheConnectionError extends GoCacheError {}
 /** A command got no reply within `commandTimeout` (or a subscription's `replyTimeout`). */
 export class GoCacheTimeoutError extends GoCacheError {}
 
+/** A command's AbortSignal fired before its reply came; `cause` is the signal's reason. */
+export class GoCacheAbortError extends GoCacheError {}
+
 /** The server sent bytes that are not valid RESP. The connection is closed: its state is unknown. */
 export class GoCacheProtocolError extends GoCacheError {}
 

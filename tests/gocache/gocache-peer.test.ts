@@ -330,8 +330,10 @@ describe('a GoCache cluster node', () => {
 });
 
 describe('broken replies and lost connections', () => {
+  // With reconnect off, a broken connection closes the client for good; with the default, the next
+  // command runs on a new connection (the last test here; more in tests/integration/resilience.test.ts).
   it('a connection cut mid-reply rejects that command and every other pending one with GoCacheConnectionError', async () => {
-    const { client } = await connect();
+    const { client } = await connect({ reconnect: false });
     const before = client.ping();
     const settled = Promise.allSettled([client.get('cut'), client.get('after-cut'), client.set('after-cut', 'v'), client.buffers.get('after-cut')]);
     expect(await before).toBe('PONG');
@@ -344,8 +346,8 @@ describe('broken replies and lost connections', () => {
     await expect(client.ping()).rejects.toBeInstanceOf(GoCacheConnectionError);
   });
 
-  it('garbage bytes reject with GoCacheProtocolError, and the client is closed afterwards', async () => {
-    const { client, conn } = await connect();
+  it('garbage bytes reject with GoCacheProtocolError, and, with reconnect off, the client is closed afterwards', async () => {
+    const { client, conn } = await connect({ reconnect: false });
     const settled = Promise.allSettled([client.get('garbage'), client.get('behind-garbage')]);
     const [garbage, behind] = await settled;
     expect(garbage.status).toBe('rejected');
@@ -357,16 +359,16 @@ describe('broken replies and lost connections', () => {
     await peer.waitFor(() => conn.closed);
   });
 
-  it('a reply nobody asked for closes the client with a protocol error', async () => {
-    const { client, conn } = await connect();
+  it('a reply nobody asked for closes the client with a protocol error (reconnect off)', async () => {
+    const { client, conn } = await connect({ reconnect: false });
     expect(await client.get('extra-reply')).toBe('a');
     expect(client.isOpen).toBe(false);
     await expect(client.ping()).rejects.toBeInstanceOf(GoCacheProtocolError);
     await peer.waitFor(() => conn.closed);
   });
 
-  it('a reply on an idle connection closes the client', async () => {
-    const { client, conn } = await connect();
+  it('a reply on an idle connection closes the client (reconnect off)', async () => {
+    const { client, conn } = await connect({ reconnect: false });
     conn.write('+OK\r\n');
     await peer.waitFor(() => conn.closed);
     expect(client.isOpen).toBe(false);
@@ -374,7 +376,7 @@ describe('broken replies and lost connections', () => {
   });
 
   it('a reply of the wrong shape (GET answered :1) is a protocol error and closes the connection', async () => {
-    const { client, conn } = await connect();
+    const { client, conn } = await connect({ reconnect: false });
     const settled = Promise.allSettled([client.get('wrong-shape'), client.get('behind-wrong-shape')]);
     const [wrong, behind] = await settled;
     expect(wrong.status).toBe('rejected');
@@ -384,6 +386,16 @@ describe('broken replies and lost connections', () => {
     expect(client.isOpen).toBe(false);
     await expect(client.ping()).rejects.toBeInstanceOf(GoCacheError);
     await peer.waitFor(() => conn.closed);
+  });
+
+  it('with reconnect on (the default), garbage closes that connection only: the next command runs on a new one', async () => {
+    const { client, conn } = await connect();
+    const [garbage] = await Promise.allSettled([client.get('garbage')]);
+    expect((garbage as PromiseRejectedResult).reason).toBeInstanceOf(GoCacheProtocolError);
+    await peer.waitFor(() => conn.closed);
+    expect(await client.ping()).toBe('PONG');
+    expect(client.isOpen).toBe(true);
+    expect(client.status).toBe('ready');
   });
 
   it('a command GoCache never answers times out, and the connection stays usable', async () => {

@@ -51,7 +51,7 @@ function expectAllConnectionErrors(outcomes: PromiseSettledResult<unknown>[]): v
 
 /** The client's socket (a private field): only read here to count the writes handed to it. */
 function socketOf(client: object): Socket {
-  return (client as unknown as { connection: { socket: Socket } }).connection.socket;
+  return (client as unknown as { core: { link: { current: { socket: Socket } } } }).core.link.current.socket;
 }
 
 const clients: Array<{ disconnect(): void }> = [];
@@ -432,15 +432,30 @@ describe('closing', () => {
     expect(client.isOpen).toBe(false);
   });
 
-  it('a connection killed by the server rejects what is pending with GoCacheConnectionError', async () => {
+  it('a connection killed by the server rejects what is pending with GoCacheConnectionError (never re-sent); the client reconnects', async () => {
     const client = await track(redis());
     const id = await client.sendCommand(['CLIENT', 'ID']);
-    const pending = watch([client.sendCommand(['BLPOP', `${P}killed:list`, '5']), client.echo('after'), client.get(`${P}killed:k`)]);
+    const pending = watch([client.sendCommand(['BLPOP', `${P}killed:list`, '5']), client.echo('after'), client.set(`${P}killed:k`, 'written once?')]);
     const admin = await track(redis());
     await vi.waitFor(async () => expect(await admin.sendCommand(['CLIENT', 'LIST', 'ID', String(id)])).toMatch(/cmd=blpop/), { timeout: 2_000, interval: 10 });
     expect(await admin.sendCommand(['CLIENT', 'KILL', 'ID', String(id)])).toBe(1);
     expectAllConnectionErrors(await pending.outcomes(2_000, 'a command pending at CLIENT KILL'));
+    // The SET behind the blocked BLPOP was never run, and is not re-sent after the reconnect.
+    expect(await client.ping()).toBe('PONG');
+    expect(client.status).toBe('ready');
+    expect(await client.sendCommand(['CLIENT', 'ID'])).not.toBe(id);
+    expect(await admin.exists(`${P}killed:k`)).toBe(0);
+  });
+
+  it('with reconnect off, a connection killed by the server closes the client for good', async () => {
+    const client = await track(redis({ reconnect: false }));
+    const id = await client.sendCommand(['CLIENT', 'ID']);
+    const ended = new Promise<Error>((resolve) => client.once('end', resolve));
+    const admin = await track(redis());
+    expect(await admin.sendCommand(['CLIENT', 'KILL', 'ID', String(id)])).toBe(1);
+    expect(await ended).toBeInstanceOf(GoCacheConnectionError);
     expect(client.isOpen).toBe(false);
+    expect(client.status).toBe('closed');
     await expect(client.ping()).rejects.toBeInstanceOf(GoCacheConnectionError);
   });
 });
@@ -456,14 +471,14 @@ describe('the server dies mid-flight (private redis-server)', () => {
     await server?.stop();
   });
 
-  it('every pending command rejects with GoCacheConnectionError, none hangs', async () => {
-    const client = await track(GoCacheClient.connect({ host: server.host, port: server.port, server: 'redis' }));
+  it('every pending command rejects with GoCacheConnectionError, none hangs (reconnect off: the client then closes)', async () => {
+    const client = await track(GoCacheClient.connect({ host: server.host, port: server.port, server: 'redis', reconnect: false }));
     const pending = watch([
       client.sendCommand(['BLPOP', 'list', '0']), // blocks until the server goes
       ...Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? client.set(`k${i}`, 'v') : client.get(`k${i - 1}`))),
       client.buffers.get('k0'),
     ]);
-    const admin = await track(GoCacheClient.connect({ host: server.host, port: server.port, server: 'redis' }));
+    const admin = await track(GoCacheClient.connect({ host: server.host, port: server.port, server: 'redis', reconnect: false }));
     await vi.waitFor(async () => expect(await admin.sendCommand(['INFO', 'clients'])).toMatch(/blocked_clients:1/), { timeout: 2_000, interval: 10 });
 
     await server.stop();

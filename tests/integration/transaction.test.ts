@@ -514,8 +514,9 @@ describe('a dropped connection', () => {
     const id = await victim.clientId();
     const empty = `${P}drop:empty`;
     await admin.del(empty);
-    // The BLPOP blocks the connection; MULTI ... EXEC are sent behind it and wait on the server.
-    const blocked = rejection(victim.blpop([empty], 0));
+    // A raw BLPOP blocks the client's own connection (the blpop() method would take a connection of
+    // its own); MULTI ... EXEC are sent behind it and wait on the server.
+    const blocked = rejection(victim.sendCommand(['BLPOP', empty, '0']));
     const pending = rejection(victim.multi().set(`${P}drop:b`, '1').get(`${P}drop:b`).exec());
     const deadline = Date.now() + 5_000;
     while (!/cmd=blpop/.test(String(await admin.sendCommand(['CLIENT', 'LIST', 'ID', String(id)])))) {

@@ -59,6 +59,7 @@ describe('the loopback guard', () => {
           socket.once('connect', resolve);
           socket.once('error', reject);
         });
+        expect(socket.remotePort).toBe(port);
         socket.destroy();
       }
     } finally {

@@ -65,13 +65,36 @@ describe('encodeCommand: byte lengths of strings', () => {
     ['two-byte characters', 'héllo', 6],
     ['three-byte characters', 'こんにちは', 15],
     ['a four-byte emoji (a surrogate pair)', '🙂', 4],
-    ['a lone surrogate, sent as U+FFFD', '\uD800', 3],
     ['CR LF inside the value', 'a\r\nb', 4],
   ])('%s', (_title, value, length) => {
     const encoded = encodeCommand(['SET', 'k', value]);
     expect(encoded).toBe(`*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$${length}\r\n${value}\r\n`);
     // What the connection writes must agree with the declared length.
     expect(decodeRequest(bytesOf(encoded))[2]).toEqual(Buffer.from(value, 'utf8'));
+  });
+});
+
+describe('encodeCommand: strings that are not well-formed UTF-16, and arguments over 512 MiB', () => {
+  // Both lone surrogates would go out as U+FFFD (EF BF BD): two different keys would be one.
+  it.each([
+    ['a lone high surrogate', 'k\uD800'],
+    ['a lone low surrogate', 'k\uDFFF'],
+    ['a low surrogate before a high one', '\uDC00\uD800'],
+    ['a high surrogate at the end', 'abc\uD83D'],
+  ])('%s is refused before anything is encoded', (_title, key) => {
+    expect(() => encodeCommand(['GET', key])).toThrow(GoCacheArgumentError);
+    expect(() => encodeCommand(['GET', key])).toThrow(/Argument 1 of GET is not well-formed UTF-16/);
+  });
+
+  it('a well-formed surrogate pair is fine', () => {
+    expect(encodeCommand(['GET', 'k\uD83D\uDE42'])).toBe('*2\r\n$3\r\nGET\r\n$5\r\nk🙂\r\n');
+  });
+
+  it('an argument over 512 MiB is refused (the server would drop the connection and everything on it)', () => {
+    // A Buffer that claims the size without allocating it: only its length is read before refusing.
+    const big = Buffer.alloc(1);
+    Object.defineProperty(big, 'length', { value: 512 * 1024 * 1024 + 1 });
+    expect(() => encodeCommand(['SET', 'k', big])).toThrow(/Argument 2 of SET is 536870913 bytes, over the 536870912-byte \(512 MiB\) limit/);
   });
 });
 
@@ -165,7 +188,8 @@ describe('encodeCommand: property check against a strict request decoder', () =>
       return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
     };
   }
-  const alphabet = ['a', 'Z', '0', ' ', '\r', '\n', '\r\n', '$', '*', ':', '\u0000', 'é', 'こ', '🙂', '\uDC00'];
+  // Well-formed text only: a lone surrogate is refused (see 'strings that are not well-formed UTF-16').
+  const alphabet = ['a', 'Z', '0', ' ', '\r', '\n', '\r\n', '$', '*', ':', '\u0000', 'é', 'こ', '🙂', '\u{10FFFF}'];
 
   function randomArg(random: () => number): CommandArg {
     const kind = Math.floor(random() * 6);

@@ -9,12 +9,23 @@ import { GoCacheArgumentError } from '../errors.js';
 export type CommandArg = string | Buffer | Uint8Array | number;
 
 /**
+ * The largest argument a server takes (Redis's proto-max-bulk-len, 512 MiB): a larger one would make
+ * it drop the connection, and every command in flight on it, so it is refused here.
+ */
+export const MAX_ARGUMENT_BYTES = 512 * 1024 * 1024;
+
+/** Node 20 has String#isWellFormed (ES2024); the project's lib is ES2022. */
+const isWellFormed = (text: string): boolean => (text as unknown as { isWellFormed(): boolean }).isWellFormed();
+
+/**
  * Encodes one command as a RESP array of bulk strings.
  *
  * Returns a string when every argument is a string or a number (the fast path: the connection joins
  * strings into one socket write, encoded as UTF-8) and a Buffer when any argument is binary.
  * Throws GoCacheArgumentError, producing nothing, for an empty command, a name that is not a
- * non-empty string, an argument of another type, or a number that is not finite.
+ * non-empty string, an argument of another type, a number that is not finite, a string that is not
+ * well-formed UTF-16 (a lone surrogate would be sent as U+FFFD, so '\uD800' and '\uDFFF' would be the
+ * same key), or an argument over MAX_ARGUMENT_BYTES.
  */
 export function encodeCommand(args: readonly CommandArg[]): string | Buffer {
   const count = args.length;
@@ -37,7 +48,12 @@ export function encodeCommand(args: readonly CommandArg[]): string | Buffer {
   for (let i = 0; i < count; i++) {
     const arg = args[i];
     if (typeof arg === 'string') {
-      head += '$' + Buffer.byteLength(arg, 'utf8') + '\r\n' + arg + '\r\n';
+      const bytes = Buffer.byteLength(arg, 'utf8');
+      if (bytes > MAX_ARGUMENT_BYTES) throw tooLarge(name, i, bytes);
+      if (!isWellFormed(arg)) {
+        throw new GoCacheArgumentError(`Argument ${i} of ${name} is not well-formed UTF-16 (it holds a lone surrogate, which UTF-8 cannot encode): send bytes as a Buffer instead`);
+      }
+      head += '$' + bytes + '\r\n' + arg + '\r\n';
     } else if (typeof arg === 'number') {
       if (!Number.isFinite(arg)) {
         throw new GoCacheArgumentError(`Argument ${i} of ${name} must be a finite number, got ${arg}`);
@@ -47,6 +63,7 @@ export function encodeCommand(args: readonly CommandArg[]): string | Buffer {
       head += '$' + text.length + '\r\n' + text + '\r\n';
     } else if (arg instanceof Uint8Array) {
       const bytes = Buffer.isBuffer(arg) ? arg : Buffer.from(arg.buffer, arg.byteOffset, arg.byteLength);
+      if (bytes.length > MAX_ARGUMENT_BYTES) throw tooLarge(name, i, bytes.length);
       head += '$' + bytes.length + '\r\n';
       if (pieces === null) pieces = [];
       pieces.push(Buffer.from(head, 'utf8'), bytes);
@@ -60,6 +77,10 @@ export function encodeCommand(args: readonly CommandArg[]): string | Buffer {
   if (pieces === null) return head;
   pieces.push(Buffer.from(head, 'utf8'));
   return Buffer.concat(pieces);
+}
+
+function tooLarge(name: string, index: number, bytes: number): GoCacheArgumentError {
+  return new GoCacheArgumentError(`Argument ${index} of ${name} is ${bytes} bytes, over the ${MAX_ARGUMENT_BYTES}-byte (512 MiB) limit of a server's argument`);
 }
 
 function describeType(value: unknown): string {
