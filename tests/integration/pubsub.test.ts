@@ -298,7 +298,8 @@ describe('pub/sub on a private redis-server', () => {
   it('ends the iteration with GoCacheConnectionError when the connection drops (no hang), calling onError', async () => {
     const own = await startRedisServer();
     try {
-      const sub = await openSubscription(resolveOptions({ host: own.host, port: own.port, connectTimeout: 2_000, server: 'redis', protocol: 2 }), 'channel', ['drop']);
+      // Reconnect off: the subscription ends (with the default it would resubscribe: tests/integration/resilience.test.ts).
+      const sub = await openSubscription(resolveOptions({ host: own.host, port: own.port, connectTimeout: 2_000, server: 'redis', protocol: 2, reconnect: false }), 'channel', ['drop']);
       const errors: Error[] = [];
       sub.onError = (error) => errors.push(error);
       const publisher = await GoCacheClient.connect({ host: own.host, port: own.port, server: 'redis' });
@@ -309,13 +310,16 @@ describe('pub/sub on a private redis-server', () => {
         for await (const m of sub) received.push(m.message);
         return 'ended';
       })().catch((e: unknown) => e);
-      const pending = sub.ping().catch((e: unknown) => e); // answered or rejected by the drop: settles either way
+      // The server holds every client's commands from now on, so this PING is never answered: the
+      // drop, not the server, settles it (SIGTERM still stops a paused server at once).
+      expect(await publisher.sendCommand(['CLIENT', 'PAUSE', '60000', 'ALL'])).toBe('OK');
+      const pending = sub.ping().catch((e: unknown) => e);
       publisher.disconnect();
       await own.stop();
       const outcome = await within(loop, 5_000, 'the iteration');
       expect(outcome).toBeInstanceOf(GoCacheConnectionError);
       expect(received).toEqual(['before']);
-      await within(pending, 1_000, 'the ping');
+      expect(await within(pending, 5_000, 'the ping')).toBeInstanceOf(GoCacheConnectionError);
       expect(errors).toHaveLength(1);
       expect(errors[0]).toBeInstanceOf(GoCacheConnectionError);
       expect(sub.isOpen).toBe(false);

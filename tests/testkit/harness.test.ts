@@ -159,11 +159,14 @@ describe('startRedisServer', () => {
 
   it('findFreePort returns a port that can be bound', async () => {
     const port = await findFreePort();
+    expect(port).toBeGreaterThan(0);
     const server = createServer();
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', resolve);
+    const bound = await new Promise<Error | null>((resolve) => {
+      server.once('error', resolve);
+      server.listen(port, '127.0.0.1', () => resolve(null));
     });
+    expect(bound).toBeNull();
+    expect(server.address()).toEqual({ address: '127.0.0.1', family: 'IPv4', port });
     await new Promise((resolve) => server.close(resolve));
   });
 });
