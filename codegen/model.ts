@@ -6,6 +6,41 @@ import { SpecError, type LoadedSpec } from './load.js';
 import type { ArgType, RawArg, RawChoice, RawExample, RawSpec, RawStep } from './raw-spec.js';
 import { parseReplyType, type ReplyType } from './reply-type.js';
 
+/** Every type a reply type contains, itself included. */
+function replyTypes(type: ReplyType): ReplyType[] {
+  switch (type.kind) {
+    case 'array':
+    case 'set':
+      return [type, ...replyTypes(type.of)];
+    case 'map':
+      return [type, ...replyTypes(type.value)];
+    case 'pairs':
+      return [type, ...replyTypes(type.first), ...replyTypes(type.second)];
+    case 'tuple':
+      return [type, ...type.items.flatMap(replyTypes)];
+    case 'namedTuple':
+    case 'record':
+      return [type, ...type.fields.flatMap((f) => replyTypes(f.type))];
+    case 'union':
+      return [type, ...type.of.flatMap(replyTypes)];
+    default:
+      return [type];
+  }
+}
+
+/**
+ * `bytes` is read by reading the whole reply as bytes, so it must be the whole reply (or with null):
+ * inside an array, its neighbours would arrive as Buffers in the string view too.
+ */
+function bytesReply(type: ReplyType, file: string, field: string): boolean {
+  const top = type.kind === 'union' ? type.of : [type];
+  const atTop = top.some((t) => t.kind === 'bytes');
+  if (atTop && !top.every((t) => t.kind === 'bytes' || t.kind === 'null')) throw new SpecError(file, field, 'bytes is a whole reply, alone or with null (the client reads the whole reply as bytes)');
+  const nested = replyTypes(type).filter((t) => t.kind === 'bytes').length > top.filter((t) => t.kind === 'bytes').length;
+  if (nested) throw new SpecError(file, field, 'bytes is a whole reply, alone or with null (the client reads the whole reply as bytes)');
+  return atTop;
+}
+
 export interface ArgModel {
   name: string;
   /** `flag` is a pure token such as KEEPTTL. */
@@ -19,6 +54,8 @@ export interface ArgModel {
   of?: ArgModel[];
   /** For a `count` argument: the variadic argument whose length it sends. */
   countOf?: string;
+  /** For `pairs`: every first part, then every second part (`STREAMS k1 k2 id1 id2`). */
+  columns?: boolean;
   since?: string;
   gocache: boolean;
   doc?: string;
@@ -99,6 +136,13 @@ export interface CommandModel {
   restParameter?: string;
   /** The async iterator method following this cursor command, if any. */
   iterator?: string;
+  /**
+   * Whether a call blocks its connection (CommandInfo.blocking): `always` for a command with the
+   * `blocking` flag, the option that makes a call block (XREAD's `block`), or never.
+   */
+  blocking: { when: 'always' } | { when: 'option'; option: WhenArg } | { when: 'never' };
+  /** The reply is raw bytes (`bytes`): the client reads it as bytes whatever the view (CommandInfo.replyBytes). */
+  replyBytes: boolean;
   reply: ReplyModel;
   examples: ExampleModel[];
   /** Names of the arguments that hold keys (routing, cluster). */
@@ -138,6 +182,15 @@ function argModel(raw: RawArg, file: string, where: string): ArgModel {
   if (raw.since !== undefined) model.since = raw.since;
   if (raw.doc !== undefined) model.doc = raw.doc;
   if (raw.countOf !== undefined) model.countOf = raw.countOf;
+  if (raw.columns !== undefined) {
+    if (type !== 'pairs') throw new SpecError(file, `${where}.columns`, 'columns applies to pairs arguments only');
+    model.columns = raw.columns;
+  }
+  if (raw.required !== undefined) {
+    if (raw.token === undefined) throw new SpecError(file, `${where}.required`, 'required is for an argument with a token (one without a token is a positional parameter already)');
+    if (type === 'flag') throw new SpecError(file, `${where}.required`, 'a pure token that is always sent is part of the command, not an argument');
+    if (raw.optional) throw new SpecError(file, `${where}.required`, 'an argument cannot be both required and optional');
+  }
   if (raw.of !== undefined) model.of = raw.of.map((sub, i) => argModel(sub, file, `${where}.of[${i}]`));
   if (type === 'pairs' && model.of?.length !== 2) throw new SpecError(file, `${where}.of`, 'a pairs argument has exactly two parts');
   if ((raw.min !== undefined || raw.max !== undefined) && !['integer', 'double'].includes(type)) {
@@ -148,7 +201,7 @@ function argModel(raw: RawArg, file: string, where: string): ArgModel {
   return model;
 }
 
-function replyModel(raw: RawSpec['reply'], file: string): ReplyModel {
+function replyModel(raw: RawSpec['reply'], file: string, field = 'reply'): ReplyModel {
   const parse = (text: string, field: string) => {
     try {
       return parseReplyType(text);
@@ -157,9 +210,9 @@ function replyModel(raw: RawSpec['reply'], file: string): ReplyModel {
     }
   };
   const model: ReplyModel = {
-    type: parse(raw.type, 'reply.type'),
+    type: parse(raw.type, `${field}.type`),
     // The kinds of the `when` arguments are resolved once the arguments are known.
-    cases: (raw.cases ?? []).map((c, i) => ({ when: c.when.map((name) => ({ name, kind: 'flag' as const })), type: parse(c.type, `reply.cases[${i}].type`) })),
+    cases: (raw.cases ?? []).map((c, i) => ({ when: c.when.map((name) => ({ name, kind: 'flag' as const })), type: parse(c.type, `${field}.cases[${i}].type`) })),
   };
   if (raw.parse !== undefined) {
     if (model.cases.length > 0) throw new SpecError(file, 'reply.parse', 'a parsed reply has no cases');
@@ -222,7 +275,8 @@ export function buildCommandModel(spec: RawSpec, loaded: LoadedSpec): CommandMod
     }
     const arg = argModel(raw as RawArg, file, where);
     claim(arg.name, `${where}.name`);
-    if (arg.token !== undefined) {
+    // A required token argument (XREAD's STREAMS ...) is a positional parameter that carries its token.
+    if (arg.token !== undefined && (raw as RawArg).required !== true) {
       arg.optional = true;
       options.push(arg);
       wire.push({ kind: 'option', arg });
@@ -257,10 +311,26 @@ export function buildCommandModel(spec: RawSpec, loaded: LoadedSpec): CommandMod
       }
     }),
   );
+  // The client reads a reply as bytes by its descriptor, before it knows which case applies.
+  const bytesInReplies = [reply.type, ...reply.cases.map((c) => c.type)].map((type, i) => bytesReply(type, file, i === 0 ? 'reply.type' : `reply.cases[${i - 1}].type`));
+  const replyBytes = bytesInReplies.some(Boolean);
+  if (replyBytes && (reply.parse !== undefined || !bytesInReplies.every(Boolean))) throw new SpecError(file, 'reply', 'a reply of raw bytes is bytes in every case, and not parsed');
+
+  const flags = [...(spec.flags ?? [])].sort();
+  let blocking: CommandModel['blocking'] = { when: flags.includes('blocking') ? 'always' : 'never' };
+  if (spec.blockingWhen !== undefined) {
+    if (!flags.includes('blocking')) throw new SpecError(file, 'blockingWhen', 'is for a command with the blocking flag');
+    const option = options.find((o) => o.name === spec.blockingWhen);
+    if (option === undefined) throw new SpecError(file, 'blockingWhen', `must name an option (options: ${options.map((o) => o.name).join(', ') || 'none'})`);
+    blocking = { when: 'option', option: { name: option.name, kind: option.type === 'flag' ? 'flag' : 'option' } };
+  }
 
   const { reply: gocacheReply, ...gocacheRest } = spec.gocache;
   const gocache: CommandModel['gocache'] = { ...gocacheRest };
-  if (gocacheReply !== undefined) gocache.reply = replyModel({ type: gocacheReply }, file).type;
+  if (gocacheReply !== undefined) {
+    gocache.reply = replyModel({ type: gocacheReply }, file, 'gocache.reply').type;
+    if (bytesReply(gocache.reply, file, 'gocache.reply') !== replyBytes) throw new SpecError(file, 'gocache.reply', 'is raw bytes exactly when the reply is');
+  }
   if (gocache.split) {
     // The split sends `<words> <one element>` per element: only a command whose arguments are that variadic can be split.
     if (!(positionals.length === 1 && positionals[0]!.multiple && options.length === 0)) throw new SpecError(file, 'gocache.split', 'needs a command whose only argument is a variadic one');
@@ -277,7 +347,9 @@ export function buildCommandModel(spec: RawSpec, loaded: LoadedSpec): CommandMod
     summary: spec.summary,
     redis: spec.redis,
     gocache,
-    flags: [...(spec.flags ?? [])].sort(),
+    flags,
+    blocking,
+    replyBytes,
     optionsRequired: choices.some((c) => c.required),
     positionals,
     options,
@@ -314,6 +386,13 @@ function collectKeyArgs(args: Array<RawArg | RawChoice>): string[] {
   return keys;
 }
 
+function holdsBytes(value: unknown): boolean {
+  if (value instanceof Uint8Array) return true;
+  if (Array.isArray(value)) return value.some(holdsBytes);
+  if (value !== null && typeof value === 'object') return Object.values(value).some(holdsBytes);
+  return false;
+}
+
 /** Client methods examples may call besides the generated ones (the raw escape hatch). */
 const HAND_WRITTEN_METHODS = new Set(['sendCommand']);
 
@@ -332,6 +411,8 @@ export function checkModels(models: CommandModel[]): void {
     model.examples.forEach((example, i) =>
       example.steps.forEach((step, j) => {
         if (!owner.has(step.method) && !HAND_WRITTEN_METHODS.has(step.method)) throw new SpecError(model.file, `examples[${i}].calls[${j}].call[0]`, `no command has the method "${step.method}"`);
+        // Replies are compared as text (a Buffer as its UTF-8 text): raw bytes cannot be spelled there.
+        if (holdsBytes(step.reply)) throw new SpecError(model.file, `examples[${i}].calls[${j}].reply`, '!!binary is for arguments; a reply is compared as text');
       }),
     );
   }

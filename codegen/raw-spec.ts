@@ -12,6 +12,10 @@ export interface RawArg {
   values?: string[];
   of?: RawArg[];
   countOf?: string;
+  /** A token argument the command always needs: a positional parameter, sent after its token (XREAD's STREAMS). */
+  required?: boolean;
+  /** For pairs: every first part, then every second part (XREAD's `STREAMS key key id id`). */
+  columns?: boolean;
   since?: string;
   gocache?: false;
   doc?: string;
@@ -63,5 +67,7 @@ export interface RawSpec {
   reply: RawReply;
   examples: RawExample[];
   iterator?: { name: string };
+  /** The option that makes a call block, for a command with the `blocking` flag that blocks only with it. */
+  blockingWhen?: string;
   drift?: Record<string, string>;
 }

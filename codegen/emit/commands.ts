@@ -13,6 +13,8 @@ import { argTsType, checkExpression, optionTsType } from './ts-types.js';
 export type Statement = string | StatementStructures;
 
 export const infoName = (model: CommandModel) => model.words.join('_').toUpperCase();
+/** The descriptor of the calls that block, for a command that blocks only with an option (`XREAD_BLOCKING`). */
+export const blockingInfoName = (model: CommandModel) => `${infoName(model)}_BLOCKING`;
 export const builderName = (model: CommandModel) => `${model.method}Args`;
 const capital = (name: string) => name[0]!.toUpperCase() + name.slice(1);
 /** decodeGet; with a reply case, decodeZrangeWithWithscores. */
@@ -22,6 +24,7 @@ export const decoderName = (model: CommandModel, caseIndex?: number) =>
 /** Every statement of a command's part of its family file. */
 export function commandStatements(model: CommandModel, imports: Imports): Statement[] {
   const statements: Statement[] = [descriptor(model, imports)];
+  if (model.blocking.when === 'option') statements.push(blockingDescriptor(model, imports));
   for (const choice of model.choices) statements.push(choiceType(choice, imports));
   if (model.optionsTypeName) statements.push(optionsType(model, imports));
   const gocache = gocacheView(model);
@@ -45,6 +48,8 @@ function descriptor(model: CommandModel, imports: Imports): Statement {
     `gocacheInMulti: ${gocacheInMulti(model)}`,
     `redis: ${model.redis === false ? 'false' : `'${model.redis}'`}`,
     ...(model.gocache.split ? [`split: '${model.gocache.split}'`] : []),
+    ...(model.blocking.when === 'always' ? ['blocking: true'] : model.blocking.when === 'option' ? [`blockingWhen: '${model.blocking.option.name}'`] : []),
+    ...(model.replyBytes ? ['replyBytes: true'] : []),
   ];
   return {
     kind: StructureKind.VariableStatement,
@@ -52,6 +57,17 @@ function descriptor(model: CommandModel, imports: Imports): Statement {
     declarationKind: VariableDeclarationKind.Const,
     docs: [`${model.command}: ${model.summary}`],
     declarations: [{ name: infoName(model), type: imports.type(RUNTIME.types, 'CommandInfo'), initializer: `{ ${fields.join(', ')} }` }],
+  };
+}
+
+function blockingDescriptor(model: CommandModel, imports: Imports): Statement {
+  const option = model.blocking.when === 'option' ? model.blocking.option.name : '';
+  return {
+    kind: StructureKind.VariableStatement,
+    isExported: true,
+    declarationKind: VariableDeclarationKind.Const,
+    docs: [`${model.command} with \`${option}\` given: the call blocks its connection (CommandInfo.blocking).`],
+    declarations: [{ name: blockingInfoName(model), type: imports.type(RUNTIME.types, 'CommandInfo'), initializer: `{ ...${infoName(model)}, blocking: true }` }],
   };
 }
 
@@ -123,6 +139,7 @@ function builder(model: CommandModel, imports: Imports): Statement {
     if (item.kind === 'positional') {
       const arg = item.arg;
       if (leadingOpen && !arg.optional && !arg.multiple && !['pairs', 'block', 'count'].includes(arg.type)) {
+        if (arg.token !== undefined) leading.push(`'${arg.token}'`);
         leading.push(checkExpression(arg, arg.name, C, imports));
         continue;
       }
@@ -192,9 +209,11 @@ function valueStatements(arg: ArgModel, value: string, C: string, label: string,
       return [`if (${checkExpression(arg, value, C, imports, label)}) wire.push('${arg.token}');`];
     case 'pairs': {
       const [first, second] = arg.of!;
+      // In columns (XREAD's STREAMS k1 k2 id1 id2), every first part goes before every second part.
+      const push = imports.value(RUNTIME.args, arg.columns ? 'pushPairColumns' : 'pushPairs');
       return [
         ...(arg.token !== undefined ? [`wire.push('${arg.token}');`] : []),
-        `${imports.value(RUNTIME.args, 'pushPairs')}(wire, ${value}, ${C}, '${label}', (item) => ${checkExpression(first!, 'item', C, imports, `${label}.${first!.name}`)}, (item) => ${checkExpression(second!, 'item', C, imports, `${label}.${second!.name}`)});`,
+        `${push}(wire, ${value}, ${C}, '${label}', (item) => ${checkExpression(first!, 'item', C, imports, `${label}.${first!.name}`)}, (item) => ${checkExpression(second!, 'item', C, imports, `${label}.${second!.name}`)});`,
       ];
     }
     case 'block': {

@@ -53,9 +53,13 @@ interface Narrowing {
 }
 
 export function methodParameters(model: CommandModel, imports: Imports, narrowing: Narrowing = {}): Parameter[] {
+  // An omitted positional (absent in this overload) is left out when it is the last parameter; with
+  // options after it, it stays in its place as `undefined`, so the options stay where the run time reads them.
+  const omittedInPlace = model.optionsTypeName !== undefined;
   const params: Parameter[] = model.positionals
-    .filter((arg) => arg.type !== 'count' && !narrowing.omit?.has(arg.name))
+    .filter((arg) => arg.type !== 'count' && (omittedInPlace || !narrowing.omit?.has(arg.name)))
     .map((arg) => {
+      if (narrowing.omit?.has(arg.name)) return { name: arg.name, type: 'undefined', hasQuestionToken: true };
       const one = argTsType(arg, imports);
       const optional = arg.optional && !narrowing.require?.has(arg.name);
       if (arg.name === model.restParameter) return { name: arg.name, isRestParameter: true, type: arg.optional ? `${wrap(one)}[]` : `[${one}, ...${wrap(one)}[]]` };
@@ -115,6 +119,8 @@ export function signatures(model: CommandModel, imports: Imports): Signature[] {
 
 function literal(value: unknown): string {
   if (value === null) return 'null';
+  // Raw bytes (`!!binary` in the spec) as the Buffer they are.
+  if (value instanceof Uint8Array) return `Buffer.from('${Buffer.from(value).toString('base64')}', 'base64')`;
   // JSON's escapes (control characters included) are valid in a JavaScript string literal.
   if (typeof value === 'string') return `'${JSON.stringify(value).slice(1, -1).replace(/\\"/g, '"').replace(/'/g, "\\'")}'`;
   if (Array.isArray(value)) return `[${value.map(literal).join(', ')}]`;

@@ -10,9 +10,9 @@
  */
 import { Scope, StructureKind, type ClassDeclarationStructure, type InterfaceDeclarationStructure, type MethodDeclarationStructure, type MethodSignatureStructure, type OptionalKind } from 'ts-morph';
 import { byKey } from '../sort.js';
-import { gocacheView, type CommandModel } from '../model.js';
+import { gocacheView, type CommandModel, type WhenArg } from '../model.js';
 import { replyTypeToTs, type ReplyType } from '../reply-type.js';
-import { builderName, decoderName, infoName, objectType, typeAlias, type Statement } from './commands.js';
+import { blockingInfoName, builderName, decoderName, infoName, objectType, typeAlias, type Statement } from './commands.js';
 import { familyFile, RUNTIME, type Imports } from './imports.js';
 import { methodDoc, overloadDoc, signatures, type Parameter, type Signature } from './signatures.js';
 
@@ -25,10 +25,21 @@ const TYPE_PARAMETERS = [
 function decodeExpression(model: CommandModel, imports: Imports): string {
   const family = familyFile(model.group);
   const cases = model.reply.cases.map((replyCase, i) => {
-    const given = replyCase.when.map((w) => (w.kind === 'flag' ? `options?.${w.name} === true` : w.kind === 'option' ? `options?.${w.name} !== undefined` : `${w.name} !== undefined`));
+    const given = replyCase.when.map(givenExpression);
     return `${given.join(' && ')} ? ${imports.value(family, decoderName(model, i))} : `;
   });
   return `${cases.join('')}${imports.value(family, decoderName(model))}`;
+}
+
+/** How a method tells whether an argument is given: a pure-token option as true, another option or a positional present. */
+const givenExpression = (when: WhenArg) => (when.kind === 'flag' ? `options?.${when.name} === true` : when.kind === 'option' ? `options?.${when.name} !== undefined` : `${when.name} !== undefined`);
+
+/** The descriptor a call dispatches: for a command that blocks only with an option, the blocking one when it is given. */
+function infoExpression(model: CommandModel, imports: Imports): string {
+  const family = familyFile(model.group);
+  const info = imports.value(family, infoName(model));
+  if (model.blocking.when !== 'option') return info;
+  return `${givenExpression(model.blocking.option)} ? ${imports.value(family, blockingInfoName(model))} : ${info}`;
 }
 
 const applied = (imports: Imports, reply: string) => `${imports.type(RUNTIME.kind, 'Apply')}<K, ${reply}>`;
@@ -44,7 +55,7 @@ function classMethods(model: CommandModel, imports: Imports): Array<OptionalKind
   const implementation = sigs[sigs.length - 1]!;
   const family = familyFile(model.group);
   const builderArgs = ['context', ...model.positionals.filter((p) => p.type !== 'count').map((p) => p.name), ...(model.optionsTypeName ? ['options'] : [])].join(', ');
-  const dispatch = `return this.dispatch(${imports.value(family, infoName(model))}, (context) => ${imports.value(family, builderName(model))}(${builderArgs}), ${decodeExpression(model, imports)});`;
+  const dispatch = `return this.dispatch(${infoExpression(model, imports)}, (context) => ${imports.value(family, builderName(model))}(${builderArgs}), ${decodeExpression(model, imports)});`;
   const doc = methodDoc(model);
   const method = (name: string, statements: string[], docs: string): OptionalKind<MethodDeclarationStructure> => ({
     name,

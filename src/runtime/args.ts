@@ -102,6 +102,32 @@ export function argOneOf(options: object, command: string, names: readonly strin
   }
 }
 
+/** Calls `each` for every pair of an object, a Map or an array of pairs; at least one. */
+function forEachPair<K, V>(pairs: PairsInput<K, V>, command: string, name: string, each: (first: unknown, second: unknown) => void): void {
+  let count = 0;
+  if (Array.isArray(pairs)) {
+    for (const pair of pairs as ReadonlyArray<readonly [K, V]>) {
+      if (!Array.isArray(pair) || pair.length !== 2) fail(command, name, 'an array of [first, second] pairs', pair);
+      each(pair[0], pair[1]);
+      count++;
+    }
+  } else if (pairs instanceof Map) {
+    for (const [first, second] of pairs) {
+      each(first, second);
+      count++;
+    }
+  } else if (typeof pairs === 'object' && pairs !== null) {
+    for (const first of Object.keys(pairs)) {
+      each(first, (pairs as Record<string, unknown>)[first]);
+      count++;
+    }
+  } else {
+    fail(command, name, 'an object, a Map or an array of pairs', pairs);
+  }
+  if (count === 0) fail(command, name, 'at least one pair', pairs);
+}
+
+/** Writes pairs one after the other: `field value field value` (HSET). */
 export function pushPairs<K, V>(
   args: CommandArg[],
   pairs: PairsInput<K, V>,
@@ -110,20 +136,24 @@ export function pushPairs<K, V>(
   checkFirst: (item: unknown) => CommandArg,
   checkSecond: (item: unknown) => CommandArg,
 ): void {
-  const before = args.length;
-  if (Array.isArray(pairs)) {
-    for (const pair of pairs as ReadonlyArray<readonly [K, V]>) {
-      if (!Array.isArray(pair) || pair.length !== 2) fail(command, name, 'an array of [first, second] pairs', pair);
-      args.push(checkFirst(pair[0]), checkSecond(pair[1]));
-    }
-  } else if (pairs instanceof Map) {
-    for (const [first, second] of pairs) args.push(checkFirst(first), checkSecond(second));
-  } else if (typeof pairs === 'object' && pairs !== null) {
-    for (const first of Object.keys(pairs)) args.push(checkFirst(first), checkSecond((pairs as Record<string, unknown>)[first]));
-  } else {
-    fail(command, name, 'an object, a Map or an array of pairs', pairs);
-  }
-  if (args.length === before) fail(command, name, 'at least one pair', pairs);
+  forEachPair(pairs, command, name, (first, second) => args.push(checkFirst(first), checkSecond(second)));
+}
+
+/** Writes pairs in columns: every first part, then every second part (XREAD's `STREAMS key1 key2 id1 id2`). */
+export function pushPairColumns<K, V>(
+  args: CommandArg[],
+  pairs: PairsInput<K, V>,
+  command: string,
+  name: string,
+  checkFirst: (item: unknown) => CommandArg,
+  checkSecond: (item: unknown) => CommandArg,
+): void {
+  const seconds: CommandArg[] = [];
+  forEachPair(pairs, command, name, (first, second) => {
+    args.push(checkFirst(first));
+    seconds.push(checkSecond(second));
+  });
+  for (const second of seconds) args.push(second);
 }
 
 export function notOnGoCache(command: string, option?: string): GoCacheArgumentError {

@@ -26,6 +26,21 @@ function unexpected(expected: string, reply: RespValue): never {
 
 export const bulkString: Decoder = (reply) => (typeof reply === 'string' || Buffer.isBuffer(reply) ? reply : unexpected('a string', reply));
 
+/**
+ * Raw bytes (DUMP's payload) as a Buffer, whatever the view. The client reads such a reply as bytes
+ * (its descriptor says `replyBytes`), so it arrives as a Buffer. A string means the reply was decoded
+ * as UTF-8 on the way: that is only exact when no byte was invalid UTF-8, which a U+FFFD in the text
+ * would betray, so such a string is refused rather than turned into bytes the server never sent.
+ */
+export const bytes: Decoder = (reply) => {
+  if (Buffer.isBuffer(reply)) return reply;
+  if (typeof reply === 'string') {
+    if (!reply.includes('\ufffd')) return Buffer.from(reply, 'utf8');
+    throw new GoCacheProtocolError('Expected raw bytes in the reply, got text that lost bytes to UTF-8 decoding (the reply must be read as bytes)');
+  }
+  return unexpected('raw bytes', reply);
+};
+
 /** The reply as it came (scripts and other commands whose reply has no fixed shape). */
 export const anyReply: Decoder = (reply) => reply;
 
@@ -86,6 +101,24 @@ export const bigNumber: Decoder = (reply) => {
   return unexpected('a big number', reply);
 };
 
+// Plain decimal digits, as Redis writes a count (no sign but '-', no spaces, no exponent).
+const INTEGER_TEXT = /^-?\d+$/;
+
+/**
+ * An integer the server sends as text (XPENDING's per-consumer counts are bulk strings, in RESP3 too),
+ * or as an integer. Only plain decimal digits, within ±(2^53 - 1): the count must be the server's exactly.
+ */
+export const integerString: Decoder = (reply) => {
+  if (typeof reply === 'number') return integer(reply);
+  if (typeof reply === 'string' || Buffer.isBuffer(reply)) {
+    const text = textOf(reply);
+    const value = Number(text);
+    // `-0` is 0: a count has no sign of zero.
+    if (INTEGER_TEXT.test(text) && Number.isSafeInteger(value)) return value === 0 ? 0 : value;
+  }
+  return unexpected('an integer as text', reply);
+};
+
 export function literal(value: string): Decoder {
   return (reply) => (reply === value ? value : unexpected(`"${value}"`, reply));
 }
@@ -110,16 +143,21 @@ export function tupleOf(...items: Decoder[]): Decoder {
   };
 }
 
-/** Pairs as [first, second] tuples, from a flat RESP2 array or a RESP3 array of pairs (or a map). */
-export function pairsOf(first: Decoder, second: Decoder): Decoder {
+/**
+ * Pairs as [first, second] tuples, from a flat RESP2 array or a RESP3 array of pairs (or a map). With
+ * `names`, each pair is an object instead (`{ stream, entries }` for XREAD, whose RESP2 reply is an array
+ * of [stream, entries] and RESP3 reply a map). The order and every pair are kept: a repeated first is not merged.
+ */
+export function pairsOf(first: Decoder, second: Decoder, names?: readonly [string, string]): Decoder {
+  const pair = names === undefined ? (a: RespValue, b: RespValue): unknown => [first(a), second(b)] : (a: RespValue, b: RespValue): unknown => ({ [names[0]]: first(a), [names[1]]: second(b) });
   return (reply) => {
-    if (reply instanceof Map) return [...reply].map(([a, b]) => [first(a), second(b)]);
+    if (reply instanceof Map) return [...reply].map(([a, b]) => pair(a, b));
     if (!Array.isArray(reply)) return unexpected('an array of pairs', reply);
     const nested = reply.length > 0 && Array.isArray(reply[0]);
     if (nested) {
-      return reply.map((pair) => {
-        if (!Array.isArray(pair) || pair.length !== 2) return unexpected('a pair', pair);
-        return [first(pair[0]!), second(pair[1]!)];
+      return reply.map((item) => {
+        if (!Array.isArray(item) || item.length !== 2) return unexpected('a pair', item);
+        return pair(item[0]!, item[1]!);
       });
     }
     if (reply.length % 2 !== 0) return unexpected('an even number of elements', reply);
@@ -127,8 +165,25 @@ export function pairsOf(first: Decoder, second: Decoder): Decoder {
     for (let i = 0; i < reply.length; i += 2) {
       // Flat, since the first element is not an array: a later pair in the nested form is a mix of both.
       if (Array.isArray(reply[i])) return unexpected('pairs all flat or all nested', reply);
-      out[i / 2] = [first(reply[i]!), second(reply[i + 1]!)];
+      out[i / 2] = pair(reply[i]!, reply[i + 1]!);
     }
+    return out;
+  };
+}
+
+/**
+ * A fixed-position array as an object (a stream entry `[id, fields]` as `{ id, fields }`): the
+ * elements in the order of `fields`, each by its own decoder. The `optional` names (the last ones) may
+ * be missing, and are then absent; elements after the named ones are left out, as servers add
+ * elements over versions (XAUTOCLAIM's third in Redis 7.0).
+ */
+export function namedTupleOf(fields: Readonly<Record<string, Decoder>>, optional: readonly string[] = []): Decoder {
+  const names = Object.keys(fields);
+  const required = names.filter((name) => !optional.includes(name)).length;
+  return (reply) => {
+    if (!Array.isArray(reply) || reply.length < required) return unexpected(`an array of at least ${required}`, reply);
+    const out: Record<string, unknown> = {};
+    for (let i = 0; i < names.length && i < reply.length; i++) out[names[i]!] = fields[names[i]!]!(reply[i]!);
     return out;
   };
 }
@@ -154,9 +209,11 @@ export function mapOf(value: Decoder): Decoder {
  * A map with known fields (a flat RESP2 array or a RESP3 map), decoded into an object with exactly
  * those fields, each by its own decoder. A field the server adds that the spec does not name is left
  * out (servers add fields over versions); a missing one that is not `optional` is a protocol error.
+ * `wire` names the server's field for a property whose name differs (`radixTreeKeys: 'radix-tree-keys'`).
  */
-export function recordOf(fields: Readonly<Record<string, Decoder>>, optional: readonly string[] = []): Decoder {
+export function recordOf(fields: Readonly<Record<string, Decoder>>, optional: readonly string[] = [], wire: Readonly<Record<string, string>> = {}): Decoder {
   const names = Object.keys(fields);
+  const serverName = (name: string) => wire[name] ?? name;
   return (reply) => {
     const raw = new Map<string, RespValue>();
     if (reply instanceof Map) {
@@ -164,15 +221,16 @@ export function recordOf(fields: Readonly<Record<string, Decoder>>, optional: re
     } else if (Array.isArray(reply) && reply.length % 2 === 0) {
       for (let i = 0; i < reply.length; i += 2) raw.set(textKey(reply[i]!), reply[i + 1]!);
     } else {
-      return unexpected(`a map with ${names.join(', ')}`, reply);
+      return unexpected(`a map with ${names.map(serverName).join(', ')}`, reply);
     }
     const out: Record<string, unknown> = {};
     for (const name of names) {
-      if (!raw.has(name)) {
+      const field = serverName(name);
+      if (!raw.has(field)) {
         if (optional.includes(name)) continue;
-        return unexpected(`a map with the field "${name}"`, reply);
+        return unexpected(`a map with the field "${field}"`, reply);
       }
-      out[name] = fields[name]!(raw.get(name)!);
+      out[name] = fields[name]!(raw.get(field)!);
     }
     return out;
   };

@@ -46,6 +46,22 @@ export interface CommandInfo {
    * GoCache, several are sent as one command each and the replies combined.
    */
   readonly split?: 'sum';
+  /**
+   * This call blocks its connection until the server has an answer (BLPOP; XREAD with BLOCK): send it
+   * on a connection of its own, so that other commands do not wait behind it. Unlike the `blocking`
+   * flag (the command *may* block, as COMMAND INFO says), this is per call: a command that blocks only
+   * with an option (`blockingWhen`) has two descriptors, and its method dispatches the one with
+   * `blocking: true` only when that option is given.
+   */
+  readonly blocking?: true;
+  /** The option that makes a call block (XREAD's and XREADGROUP's `block`), for a command that blocks only with it. */
+  readonly blockingWhen?: string;
+  /**
+   * The reply holds raw bytes (DUMP, FUNCTION DUMP): read it with bulk strings as Buffers whatever the
+   * view, since decoding it as UTF-8 would lose every byte that is not valid UTF-8. Its decoder turns
+   * the Buffer into the reply (a Buffer in the string view too).
+   */
+  readonly replyBytes?: true;
 }
 
 /** Builds a command's checked arguments; throws GoCacheArgumentError before anything is sent. */

@@ -15,6 +15,7 @@ import { runGenerator } from '../../codegen/cli.js';
 import { Imports } from '../../codegen/emit/imports.js';
 import { generate } from '../../codegen/generate.js';
 import { loadSpecFile, SpecError } from '../../codegen/load.js';
+import { exampleLines } from '../../codegen/emit/signatures.js';
 import { buildCommandModel, gocacheView, type CommandModel } from '../../codegen/model.js';
 import { parseReplyType, replyTypeToDecoder, replyTypeToTs, type ReplyType } from '../../codegen/reply-type.js';
 import { createValidator } from '../../codegen/validate.js';
@@ -463,6 +464,72 @@ describe('invalid specs: the error names the file and the field', () => {
       problem: /^a pairs argument has exactly two parts$/,
     },
     {
+      name: 'required on an argument without a token',
+      text: withArgs('{ name: key, type: key, required: true }'),
+      field: 'args[0].required',
+      problem: /^required is for an argument with a token/,
+    },
+    {
+      name: 'an argument both required and optional',
+      text: withArgs('{ name: key, type: key }', '{ name: streams, token: STREAMS, type: string, required: true, optional: true }'),
+      field: 'args[1].required',
+      problem: /^an argument cannot be both required and optional$/,
+    },
+    {
+      name: 'a required pure token',
+      text: withArgs('{ name: key, type: key }', '{ name: always, token: ALWAYS, required: true }'),
+      field: 'args[1].required',
+      problem: /^a pure token that is always sent is part of the command/,
+    },
+    {
+      name: 'columns on an argument that is not pairs',
+      text: withArgs('{ name: keys, type: key, multiple: true, columns: true }'),
+      field: 'args[0].columns',
+      problem: /^columns applies to pairs arguments only$/,
+    },
+    {
+      name: 'an enum value that is neither a word nor = or ~',
+      text: withArgs('{ name: key, type: key }', "{ name: op, type: enum, values: ['<'] }"),
+      field: 'args[1].values[0]',
+      problem: /^must match pattern /,
+    },
+    {
+      name: 'blockingWhen without the blocking flag',
+      text: withArgs('{ name: key, type: key }', '{ name: block, token: BLOCK, type: integer }').replace('flags: [readonly]', 'flags: [readonly]\nblockingWhen: block'),
+      field: 'blockingWhen',
+      problem: /^is for a command with the blocking flag$/,
+    },
+    {
+      name: 'blockingWhen naming a positional argument',
+      text: withArgs('{ name: key, type: key }', '{ name: block, token: BLOCK, type: integer }').replace('flags: [readonly]', 'flags: [readonly, blocking]\nblockingWhen: key'),
+      field: 'blockingWhen',
+      problem: /^must name an option \(options: block\)$/,
+    },
+    {
+      name: 'bytes inside an array',
+      text: withReply('reply: { type: array<bytes> }'),
+      field: 'reply.type',
+      problem: /^bytes is a whole reply, alone or with null/,
+    },
+    {
+      name: 'bytes or a string',
+      text: withReply('reply: { type: bytes | string }'),
+      field: 'reply.type',
+      problem: /^bytes is a whole reply, alone or with null/,
+    },
+    {
+      name: 'bytes in one reply case only',
+      text: withArgs('{ name: key, type: key }', '{ name: raw, token: RAW }').replace('reply: { type: string | null }', 'reply: { type: string, cases: [{ when: [raw], type: bytes }] }'),
+      field: 'reply',
+      problem: /^a reply of raw bytes is bytes in every case, and not parsed$/,
+    },
+    {
+      name: 'raw bytes (!!binary) as an expected reply',
+      text: BAD_BASE.replace('{ call: [bad, k], reply: null }', '{ call: [bad, k], reply: !!binary AAEC }'),
+      field: 'examples[0].calls[0].reply',
+      problem: /^!!binary is for arguments; a reply is compared as text$/,
+    },
+    {
       name: 'a command in a new folder',
       file: 'spec/other/bad.yaml',
       text: `${BAD_BASE}bar: true\n`,
@@ -526,26 +593,58 @@ describe('accepted specs give code that compiles', { timeout: 60_000 }, () => {
     expect(compile(generate(root).files, 0)).toEqual([]);
   });
 
+  // Each shape has one expected outcome: accepted and compiling, or rejected with this message.
   it.each([
-    { name: 'a variadic argument before another positional one (an array, not a rest parameter)', args: ['{ name: keys, type: key, multiple: true }', '{ name: where, type: enum, values: [LEFT, RIGHT] }'] },
-    { name: 'two variadic arguments', args: ['{ name: keys, type: key, multiple: true }', '{ name: values, type: value, multiple: true }'] },
-    { name: 'a count of a variadic argument', args: ['{ name: numkeys, type: count, countOf: keys }', '{ name: keys, type: key, multiple: true }'] },
-    { name: 'a variadic argument and options', args: ['{ name: keys, type: key, multiple: true }', '{ name: count, token: COUNT, type: integer }'] },
-    { name: 'optional positionals', args: ['{ name: key, type: key }', '{ name: a, type: string, optional: true }', '{ name: b, type: integer, optional: true }'] },
-    // model.ts exempts a variadic argument from "a required argument cannot follow an optional one",
-    // but when it is not the rest parameter it is emitted as `keys?: ReadonlyArray<RedisKey>, where: ...`.
-    { name: 'an optional variadic argument before a required one', args: ['{ name: keys, type: key, multiple: true, optional: true }', '{ name: where, type: string }'] },
-  ])('$name', ({ args }) => {
+    { name: 'a variadic argument before another positional one (an array, not a rest parameter)', args: ['{ name: keys, type: key, multiple: true }', '{ name: where, type: enum, values: [LEFT, RIGHT] }'], rejected: null },
+    { name: 'two variadic arguments', args: ['{ name: keys, type: key, multiple: true }', '{ name: values, type: value, multiple: true }'], rejected: null },
+    { name: 'a count of a variadic argument', args: ['{ name: numkeys, type: count, countOf: keys }', '{ name: keys, type: key, multiple: true }'], rejected: null },
+    { name: 'a variadic argument and options', args: ['{ name: keys, type: key, multiple: true }', '{ name: count, token: COUNT, type: integer }'], rejected: null },
+    { name: 'optional positionals', args: ['{ name: key, type: key }', '{ name: a, type: string, optional: true }', '{ name: b, type: integer, optional: true }'], rejected: null },
+    {
+      name: 'required token arguments (a block, and pairs in columns) around options',
+      args: [
+        '{ name: group, token: GROUP, required: true, type: block, of: [ { name: group, type: string }, { name: consumer, type: string } ] }',
+        '{ name: count, token: COUNT, type: integer }',
+        '{ name: streams, token: STREAMS, required: true, type: pairs, columns: true, of: [ { name: key, type: key }, { name: id, type: string } ] }',
+      ],
+      rejected: null,
+    },
+    { name: 'a required token argument of one value, first', args: ['{ name: by, token: BY, required: true, type: string }', '{ name: key, type: key }'], rejected: null },
+    // Emitted, it would read `keys?: ReadonlyArray<RedisKey>, where: ...`: model.ts refuses it instead.
+    {
+      name: 'an optional variadic argument before a required one',
+      args: ['{ name: keys, type: key, multiple: true, optional: true }', '{ name: where, type: string }'],
+      rejected: 'spec/string/bad.yaml: args[1]: a required argument cannot follow an optional one',
+    },
+  ])('$name', ({ args, rejected }) => {
     const dir = specTree({ 'spec/string/bad.yaml': withArgs(...args) });
-    let files: Map<string, string>;
-    try {
-      files = generate(dir).files;
-    } catch (error) {
-      // Rejecting the spec is fine too; accepting it and emitting code that does not compile is not.
-      expect((error as Error).message).toMatch(/^spec\/string\/bad\.yaml: /);
+    if (rejected !== null) {
+      expect(generateError(dir).message).toBe(rejected);
       return;
     }
-    expect(compile(files, 1)).toEqual([]);
+    expect(compile(generate(dir).files, 1)).toEqual([]);
+  });
+
+  it.each([
+    {
+      // The overload without the case leaves count out; options after it must stay in their place.
+      name: 'a reply case decided by an optional positional that options follow',
+      text: withArgs('{ name: key, type: key }', '{ name: count, type: integer, optional: true }', '{ name: withvalues, token: WITHVALUES }').replace(
+        'reply: { type: string | null }',
+        'reply: { type: string | null, cases: [{ when: [count, withvalues], type: "pairs<string, string>" }, { when: [count], type: array<string> }] }',
+      ),
+    },
+    {
+      name: 'a command that blocks only with an option',
+      text: withArgs('{ name: key, type: key }', '{ name: block, token: BLOCK, type: integer }').replace('flags: [readonly]', 'flags: [readonly, blocking]\nblockingWhen: block'),
+    },
+    { name: 'a reply of raw bytes', text: withReply('reply: { type: bytes | null }') },
+    {
+      name: 'named tuples, named pairs and records with server field names',
+      text: withReply('reply: { type: "pairs<stream: string, entries: array<tuple<id: string, fields: pairs<string, string> | null, extra?: integer-string>>> | record<radix-tree-keys: integer, library_name?: string>" }'),
+    },
+  ])('$name', ({ text }) => {
+    expect(compile(generate(specTree({ 'spec/string/bad.yaml': text })).files, 2)).toEqual([]);
   });
 });
 
@@ -671,6 +770,52 @@ describe('model (plain data)', () => {
     ]);
   });
 
+  it('XREAD: a required token argument is a positional, pairs in columns, blocking only with block', () => {
+    const xread = model('spec/stream/xread.yaml');
+    expect(xread.positionals.map((p) => [p.name, p.token, p.type, p.optional, p.columns])).toEqual([['streams', 'STREAMS', 'pairs', false, true]]);
+    expect(xread.options.map((o) => o.name)).toEqual(['count', 'block']);
+    expect(xread.wire.map((w) => (w.kind === 'choice' ? w.choice.name : `${w.kind}:${w.arg.name}`))).toEqual(['option:count', 'option:block', 'positional:streams']);
+    expect(xread.blocking).toEqual({ when: 'option', option: { name: 'block', kind: 'option' } });
+    expect(xread.flags).toEqual(['blocking', 'readonly']);
+    expect(xread.keyArgs).toEqual(['streams.key']);
+    expect(xread.restParameter).toBeUndefined();
+    expect(xread.reply.type).toMatchObject({ kind: 'union', of: [{ kind: 'pairs', names: ['stream', 'entries'], second: { kind: 'array', of: { kind: 'namedTuple' } } }, { kind: 'null' }] });
+    expect(model('spec/stream/xreadgroup.yaml').positionals.map((p) => [p.name, p.token])).toEqual([
+      ['groupConsumer', 'GROUP'],
+      ['streams', 'STREAMS'],
+    ]);
+  });
+
+  it('blocking: always with the flag, never without it', () => {
+    expect(model('spec/list/blpop.yaml').blocking).toEqual({ when: 'always' });
+    expect(model('spec/string/get.yaml').blocking).toEqual({ when: 'never' });
+  });
+
+  it('DUMP and FUNCTION DUMP: replies of raw bytes', () => {
+    expect(model('spec/generic/dump.yaml').replyBytes).toBe(true);
+    expect(model('spec/scripting/function-dump.yaml').replyBytes).toBe(true);
+    expect(model('spec/string/get.yaml').replyBytes).toBe(false);
+  });
+
+  it('XINFO STREAM: record fields named by the server, as camelCase properties', () => {
+    const info = model('spec/stream/xinfo-stream.yaml');
+    expect(info.reply.type).toMatchObject({ kind: 'record' });
+    const fields = (info.reply.type as Extract<ReplyType, { kind: 'record' }>).fields;
+    expect(fields.slice(0, 3).map((f) => [f.name, f.wire])).toEqual([
+      ['length', undefined],
+      ['radixTreeKeys', 'radix-tree-keys'],
+      ['radixTreeNodes', 'radix-tree-nodes'],
+    ]);
+  });
+
+  it('FUNCTION RESTORE: a !!binary example argument is a Buffer, shown as one in the docs', () => {
+    const restore = model('spec/scripting/function-restore.yaml');
+    const payload = restore.examples[0]!.steps[1]!.args[0];
+    expect(Buffer.isBuffer(payload)).toBe(true);
+    expect((payload as Buffer)[0]).toBe(0xf5);
+    expect(exampleLines(restore.examples[0]!)[1]).toBe(`await client.functionRestore(Buffer.from('${(payload as Buffer).toString('base64')}', 'base64')); // 'OK'`);
+  });
+
   it("the GoCache view: only what GoCache accepts, GoCache's own reply, prefixed option types", () => {
     const set = gocacheView(model('spec/string/set.yaml'))!;
     expect(set.options.map((o) => o.name)).toEqual(['ex']);
@@ -681,6 +826,49 @@ describe('model (plain data)', () => {
     const get = model('spec/string/get.yaml');
     expect(gocacheView(get)).toBe(get);
     expect(gocacheView(model('spec/string/incr.yaml'))).toBeUndefined();
+  });
+});
+
+/** What the emitted code does with the new spec forms: the generated builders run, the descriptors read as the client uses them. */
+describe('emitted: required token arguments, pairs in columns, blocking per call, replies of raw bytes', () => {
+  const redis = { server: 'redis' } as const;
+  const files = generate(root).files;
+
+  it('XREAD: options, then STREAMS with every key before every id', async () => {
+    const { xreadArgs } = await import('../../generated/commands/stream.js');
+    expect(xreadArgs(redis, { a: '0', b: '1-1' }, { count: 2, block: 0 })).toEqual(['XREAD', 'COUNT', 2, 'BLOCK', 0, 'STREAMS', 'a', 'b', '0', '1-1']);
+    expect(xreadArgs(redis, new Map([['a', '$']]))).toEqual(['XREAD', 'STREAMS', 'a', '$']);
+    expect(() => xreadArgs(redis, {})).toThrow(/XREAD: streams must be at least one pair/);
+  });
+
+  it('XREADGROUP: GROUP group consumer first, options, then STREAMS', async () => {
+    const { xreadgroupArgs } = await import('../../generated/commands/stream.js');
+    expect(xreadgroupArgs(redis, { group: 'g', consumer: 'c' }, [['s', '>']], { noack: true })).toEqual(['XREADGROUP', 'GROUP', 'g', 'c', 'NOACK', 'STREAMS', 's', '>']);
+  });
+
+  it("XADD: options (a oneOf of blocks with the '=' and '~' operators) before the id and the fields", async () => {
+    const { xaddArgs } = await import('../../generated/commands/stream.js');
+    expect(xaddArgs(redis, 's', '*', [['f', 1], ['f', 2]], { nomkstream: true, maxlen: { operator: '~', threshold: 1000, limit: 10 } })).toEqual(['XADD', 's', 'NOMKSTREAM', 'MAXLEN', '~', 1000, 'LIMIT', 10, '*', 'f', 1, 'f', 2]);
+    expect(() => xaddArgs(redis, 's', '*', { f: 1 }, { maxlen: { threshold: 1 }, minid: { threshold: '1-1' } } as never)).toThrow(/options maxlen and minid cannot be used together/);
+  });
+
+  it('descriptors: blocking per call, and the reply read as bytes', async () => {
+    const stream = await import('../../generated/commands/stream.js');
+    expect(stream.XREAD).toMatchObject({ name: 'XREAD', blockingWhen: 'block' });
+    expect(stream.XREAD.blocking).toBeUndefined();
+    expect(stream.XREAD_BLOCKING).toEqual({ ...stream.XREAD, blocking: true });
+    expect(stream.XREADGROUP_BLOCKING.blocking).toBe(true);
+    expect((await import('../../generated/commands/list.js')).BLPOP.blocking).toBe(true);
+    expect((await import('../../generated/commands/string.js')).GET.blocking).toBeUndefined();
+    expect((await import('../../generated/commands/generic.js')).DUMP.replyBytes).toBe(true);
+    expect((await import('../../generated/commands/scripting.js')).FUNCTION_DUMP.replyBytes).toBe(true);
+  });
+
+  it('the method dispatches the blocking descriptor only when block is given', () => {
+    const surface = files.get('generated/redis-commands.ts')!;
+    expect(surface).toContain('return this.dispatch(options?.block !== undefined ? XREAD_BLOCKING : XREAD, (context) => xreadArgs(context, streams, options), decodeXread);');
+    expect(surface).toMatch(/public dump\(key: RedisKey\): Apply<K, Buffer \| null>/);
+    expect(surface).toMatch(/public functionDump\(\): Apply<K, Buffer>/);
   });
 });
 
@@ -712,6 +900,18 @@ describe('reply types', () => {
     ['tuple<string, array<string>> | null', '[S, Array<S>] | null', 'nullable(tupleOf(bulkString, arrayOf(bulkString)))'],
     ['any', 'RespValue', 'anyReply'],
     ['record<len: integer, matches?: array<integer>>', '{ len: number; matches?: Array<number> }', "recordOf({ len: integer, matches: arrayOf(integer) }, ['matches'])"],
+    ['bytes', 'Buffer', 'bytes'],
+    ['bytes | null', 'Buffer | null', 'nullable(bytes)'],
+    ['integer-string', 'number', 'integerString'],
+    ['tuple<id: string, fields: pairs<string, string>>', '{ id: S; fields: Array<[S, S]> }', 'namedTupleOf({ id: bulkString, fields: pairsOf(bulkString, bulkString) })'],
+    ['tuple<next: string, deleted?: array<string>>', '{ next: S; deleted?: Array<S> }', "namedTupleOf({ next: bulkString, deleted: arrayOf(bulkString) }, ['deleted'])"],
+    ['pairs<stream: string, entries: array<string>>', 'Array<{ stream: S; entries: Array<S> }>', "pairsOf(bulkString, arrayOf(bulkString), ['stream', 'entries'])"],
+    ['record<radix-tree-keys: integer, name: string>', '{ radixTreeKeys: number; name: S }', "recordOf({ radixTreeKeys: integer, name: bulkString }, [], { radixTreeKeys: 'radix-tree-keys' })"],
+    [
+      'record<library_name?: string, running_script: integer | null>',
+      '{ libraryName?: S; runningScript: number | null }',
+      "recordOf({ libraryName: bulkString, runningScript: nullable(integer) }, ['libraryName'], { libraryName: 'library_name', runningScript: 'running_script' })",
+    ],
   ];
 
   it.each(table)('%s', (text, ts, decoder) => {
@@ -758,6 +958,15 @@ describe('reply types', () => {
     ['record<len integer>', /expected ":" but found "integer"/],
     ['record<Len: integer>', /expected a field name but found "Len"/],
     ['record<a: integer, a: string>', /the field "a" is given twice/],
+    ['record<a-b: integer, aB: string>', /the field "aB" is given twice/],
+    ['record<-a: integer>', /expected a field name but found "-"/],
+    ['tuple<id: string, string>', /expected ":" but found ">"/],
+    ['tuple<Id: string>', /expected an element name .* but found "Id"/],
+    ['tuple<radix-tree: string>', /expected an element name .* but found "radix-tree"/],
+    ['tuple<a?: string, b: string>', /only the last elements of a named tuple may be optional/],
+    ['pairs<a: string, b?: string>', /both elements of a pair are always there/],
+    ['pairs<a: string, b: string, c: string>', /pairs takes 2 type parameters/],
+    ['bytes<string>', /unexpected "<"/],
   ])('rejects %j', (text, message) => {
     expect(() => parseReplyType(text)).toThrow(message);
     expect(() => parseReplyType(text)).toThrow(/in reply type "/);

@@ -14,10 +14,13 @@ import {
   bigNumber,
   boolean,
   bulkString,
+  bytes,
   double,
   integer,
+  integerString,
   literal,
   mapOf,
+  namedTupleOf,
   nil,
   nullable,
   oneOf,
@@ -89,6 +92,8 @@ const makeInputs = () =>
     "str '1.2.3'": '1.2.3',
     "str '١' (Arabic-Indic one)": '١',
     "str '__proto__'": '__proto__',
+    // What the parser makes of bytes that are not UTF-8 when it decodes text: each becomes U+FFFD.
+    "str '\ufffd' (bytes lost to UTF-8)": 'a\ufffdb',
 
     "buf 'OK'": buf('OK'),
     "buf ''": Buffer.alloc(0),
@@ -142,6 +147,7 @@ const makeInputs = () =>
     'arr [1, 2]': [1, 2],
     "arr [1, '2']": [1, '2'],
     "arr ['a', 1]": ['a', 1],
+    "arr ['a', 1, 'x'] (one more)": ['a', 1, 'x'],
     'arr [1, null]': [1, null],
     'arr [null]': [null],
     'arr [1, 1.5]': [1, 1.5],
@@ -431,9 +437,26 @@ interface DecoderCase {
 
 const CASES: DecoderCase[] = [
   { name: 'bulkString', decode: bulkString, accepts: asIs('str', 'buf') },
+  {
+    // Raw bytes: a Buffer as it came; text only when it cannot have lost a byte to UTF-8 decoding.
+    name: 'bytes',
+    decode: bytes,
+    accepts: {
+      ...asIs('buf'),
+      ...Object.fromEntries(
+        INPUT_NAMES.filter((name) => name.startsWith('str ') && !name.includes('lost')).map((name) => [name, Buffer.from(makeInputs()[name] as string, 'utf8')]),
+      ),
+    },
+  },
   { name: 'anyReply', decode: anyReply, accepts: Object.fromEntries(INPUT_NAMES.map((name) => [name, AS_IS])) },
   { name: 'nil', decode: nil, accepts: { null: null } },
   { name: 'integer', decode: integer, accepts: INTEGERS },
+  {
+    // XPENDING's per-consumer counts: plain decimal text (or an integer), exact or refused.
+    name: 'integerString',
+    decode: integerString,
+    accepts: { ...INTEGERS, "str '0'": 0, "str '1'": 1, "str '-12'": -12, "buf '42'": 42 },
+  },
   {
     name: 'double',
     decode: double,
@@ -505,8 +528,26 @@ const CASES: DecoderCase[] = [
   },
   { name: 'tupleOf(bulkString, integer)', decode: tupleOf(bulkString, integer), accepts: { "arr ['a', 1]": ['a', 1] } },
   { name: 'tupleOf()', decode: tupleOf(), accepts: { 'arr []': [] } },
+  {
+    // A positional array as an object; elements after the named ones are left out (servers add some).
+    name: 'namedTupleOf({ a: bulkString, b: integer })',
+    decode: namedTupleOf({ a: bulkString, b: integer }),
+    accepts: { "arr ['a', 1]": { a: 'a', b: 1 }, "arr ['a', 1, 'x'] (one more)": { a: 'a', b: 1 } },
+  },
+  {
+    // An optional last element may be missing: it is then absent, not undefined.
+    name: "namedTupleOf({ a: bulkString, b: integer }, ['b'])",
+    decode: namedTupleOf({ a: bulkString, b: integer }, ['b']),
+    accepts: { "arr ['a']": { a: 'a' }, "arr ['OK']": { a: 'OK' }, "arr ['a', 1]": { a: 'a', b: 1 }, "arr ['a', 1, 'x'] (one more)": { a: 'a', b: 1 } },
+  },
   { name: 'pairsOf(bulkString, double)', decode: pairsOf(bulkString, double), accepts: PAIRS_OF_STRING_AND_DOUBLE },
   { name: 'pairsOf(anyReply, anyReply)', decode: pairsOf(anyReply, anyReply), accepts: PAIRS_AS_THEY_ARE },
+  {
+    // Named pairs: the same pairs, each as an object (XREAD's { stream, entries }).
+    name: "pairsOf(anyReply, anyReply, ['k', 'v'])",
+    decode: pairsOf(anyReply, anyReply, ['k', 'v']),
+    accepts: Object.fromEntries(Object.entries(PAIRS_AS_THEY_ARE).map(([input, pairs]) => [input, (pairs as Array<[unknown, unknown]>).map(([k, v]) => ({ k, v }))])),
+  },
   {
     name: 'mapOf(bulkString)',
     decode: mapOf(bulkString),
@@ -547,6 +588,19 @@ const CASES: DecoderCase[] = [
       "arr ['a', '1']": { a: '1' },
       "arr ['a', '1', 'a', '2'] (duplicate key)": { a: '2' },
       "arr [buf 'a', buf '1']": { a: buf('1') },
+    },
+  },
+  {
+    // A property read from a server field of another name (`radixTreeKeys` from `radix-tree-keys`).
+    name: "recordOf({ first: bulkString }, [], { first: 'a' })",
+    decode: recordOf({ first: bulkString }, [], { first: 'a' }),
+    accepts: {
+      "arr ['a', 'b']": { first: 'b' },
+      "arr ['a', '1']": { first: '1' },
+      "arr ['a', '1', 'b', '2']": { first: '1' },
+      "arr ['a', '1', 'a', '2'] (duplicate key)": { first: '2' },
+      "arr [buf 'a', buf '1']": { first: buf('1') },
+      "map {'a' => '1', 'b' => '2'}": { first: '1' },
     },
   },
   {
@@ -745,6 +799,12 @@ describe('error messages name what was expected and what came', () => {
     ['pairsOf with a pair after flat elements', pairsOf(anyReply, anyReply), ['a', '1', ['b', '2'], 'c'], 'Expected pairs all flat or all nested in the reply, got an array of 4'],
     ['pairsOf with a flat element after a pair', pairsOf(bulkString, bulkString), [['a', '1'], 'b'], 'Expected a pair in the reply, got the string "b"'],
     ['tupleOf of the wrong length', tupleOf(bulkString, integer), ['a'], 'Expected an array of 2 in the reply, got an array of 1'],
+    ['namedTupleOf of too few elements', namedTupleOf({ id: bulkString, fields: anyReply }), ['1-1'], 'Expected an array of at least 2 in the reply, got an array of 1'],
+    ['recordOf names the server field', recordOf({ radixTreeKeys: integer }, [], { radixTreeKeys: 'radix-tree-keys' }), ['length', 1], 'Expected a map with the field "radix-tree-keys" in the reply, got an array of 2'],
+    ['bytes of text that lost bytes', bytes, 'a\ufffd', 'Expected raw bytes in the reply, got text that lost bytes to UTF-8 decoding (the reply must be read as bytes)'],
+    ['bytes of an integer', bytes, 1, 'Expected raw bytes in the reply, got number 1'],
+    ['integerString of a double text', integerString, '1.5', 'Expected an integer as text in the reply, got the string "1.5"'],
+    ['integerString past 2^53', integerString, '9007199254740993', 'Expected an integer as text in the reply, got the string "9007199254740993"'],
     ['literal of another string', literal('OK'), 'QUEUED', 'Expected "OK" in the reply, got the string "QUEUED"'],
     ['nil of a map', nil, new Map(), 'Expected null in the reply, got a map'],
     ['oneOf when none accepts', oneOf(integer, nil), 'x', 'Expected one of the declared reply types in the reply, got the string "x"'],
@@ -847,6 +907,21 @@ describe('RESP2 and RESP3 bytes decode to the same value', () => {
     ['empty pairs', pairsOf(bulkString, double), '*0\r\n', '*0\r\n', []],
     ['an empty map', mapOf(bulkString), '*0\r\n', '%0\r\n', record([])],
     ['a nested null in an array', arrayOf(nullable(bulkString)), `*2\r\n${bulk('a')}$-1\r\n`, `*2\r\n${bulk('a')}_\r\n`, ['a', null]],
+    [
+      "XREAD's streams: nested arrays, then a map",
+      pairsOf(bulkString, arrayOf(namedTupleOf({ id: bulkString, fields: pairsOf(bulkString, bulkString) })), ['stream', 'entries']),
+      `*1\r\n*2\r\n${bulk('s')}*1\r\n*2\r\n${bulk('1-1')}*4\r\n${bulk('f')}${bulk('1')}${bulk('f')}${bulk('2')}`,
+      `%1\r\n${bulk('s')}*1\r\n*2\r\n${bulk('1-1')}*4\r\n${bulk('f')}${bulk('1')}${bulk('f')}${bulk('2')}`,
+      [{ stream: 's', entries: [{ id: '1-1', fields: [['f', '1'], ['f', '2']] }] }],
+    ],
+    [
+      "XINFO STREAM's server field names: a flat array, then a map",
+      recordOf({ radixTreeKeys: integer, firstEntry: nullable(namedTupleOf({ id: bulkString, fields: pairsOf(bulkString, bulkString) })) }, [], { radixTreeKeys: 'radix-tree-keys', firstEntry: 'first-entry' }),
+      `*4\r\n${bulk('radix-tree-keys')}:1\r\n${bulk('first-entry')}$-1\r\n`,
+      `%2\r\n${bulk('radix-tree-keys')}:1\r\n${bulk('first-entry')}_\r\n`,
+      { radixTreeKeys: 1, firstEntry: null },
+    ],
+    ["XPENDING's per-consumer count, text in both", integerString, bulk('2'), bulk('2'), 2],
   ])('%s', (_title, decode, resp2, resp3, expected) => {
     const fromResp2 = decode(parseWire(resp2, false));
     const fromResp3 = decode(parseWire(resp3, false));
@@ -923,5 +998,32 @@ describe('RESP2 and RESP3 bytes decode to the same value', () => {
     expect(() => integer(reply)).toThrow(GoCacheProtocolError);
     expect(() => bigNumber(reply)).toThrow(GoCacheProtocolError);
     expect(integer(parseWire(':9007199254740991\r\n', false))).toBe(Number.MAX_SAFE_INTEGER);
+  });
+});
+
+describe('bytes: every byte of a reply read as bytes, and never a guess from text', () => {
+  const payload = Buffer.from([0xf5, 0xc3, 0x00, 0x0a, 0xff, 0x80]);
+  const wire = Buffer.concat([Buffer.from(`$${payload.length}\r\n`), payload, Buffer.from('\r\n')]);
+  const parse = (returnBuffers: boolean): RespValue => {
+    const replies: RespValue[] = [];
+    const parser = new RespParser({ onReply: (value) => replies.push(value) });
+    parser.returnBuffers = returnBuffers;
+    parser.feed(wire);
+    return replies[0]!;
+  };
+
+  it('read as bytes (CommandInfo.replyBytes): the very bytes the server sent', () => {
+    const value = bytes(parse(true)) as Buffer;
+    expect(Buffer.isBuffer(value)).toBe(true);
+    expect(value.equals(payload)).toBe(true);
+  });
+
+  it('read as text: refused, since invalid UTF-8 became U+FFFD on the way', () => {
+    expect(() => bytes(parse(false))).toThrow(GoCacheProtocolError);
+  });
+
+  it('read as text that was valid UTF-8: the same bytes back', () => {
+    const text = Buffer.from('\u0000\u0008hello810\n\u0000?aAXz/X?', 'latin1');
+    expect((bytes(text.toString('utf8')) as Buffer).equals(text)).toBe(true);
   });
 });
