@@ -143,6 +143,8 @@ export interface CommandModel {
   blocking: { when: 'always' } | { when: 'option'; option: WhenArg } | { when: 'never' };
   /** The reply is raw bytes (`bytes`): the client reads it as bytes whatever the view (CommandInfo.replyBytes). */
   replyBytes: boolean;
+  /** How a cluster client routes it when not simply by its keys (CommandInfo.cluster). */
+  cluster?: NonNullable<RawSpec['cluster']>;
   reply: ReplyModel;
   examples: ExampleModel[];
   /** Names of the arguments that hold keys (routing, cluster). */
@@ -350,6 +352,7 @@ export function buildCommandModel(spec: RawSpec, loaded: LoadedSpec): CommandMod
     flags,
     blocking,
     replyBytes,
+    ...(spec.cluster !== undefined ? { cluster: clusterRouting(spec, positionals, file) } : {}),
     optionsRequired: choices.some((c) => c.required),
     positionals,
     options,
@@ -374,6 +377,18 @@ export function buildCommandModel(spec: RawSpec, loaded: LoadedSpec): CommandMod
     model.iterator = spec.iterator.name;
   }
   return model;
+}
+
+/** The spec's cluster routing, checked against what the command is (keys to split, none for everyNode). */
+function clusterRouting(spec: RawSpec, positionals: ArgModel[], file: string): NonNullable<RawSpec['cluster']> {
+  const routing = spec.cluster!;
+  const keyed = collectKeyArgs(spec.args).length > 0;
+  const given = Object.keys(routing);
+  if (given.length !== 1) throw new SpecError(file, 'cluster', 'says one thing: split, everyNode, refuse or channel');
+  if (routing.split !== undefined && !keyed) throw new SpecError(file, 'cluster.split', 'is for a command with keys');
+  if (routing.everyNode !== undefined && keyed) throw new SpecError(file, 'cluster.everyNode', 'is for a command without keys');
+  if (routing.channel !== undefined && (keyed || positionals[0]?.type !== 'string')) throw new SpecError(file, 'cluster.channel', 'is for a keyless command whose first argument is its channel');
+  return routing;
 }
 
 function collectKeyArgs(args: Array<RawArg | RawChoice>): string[] {

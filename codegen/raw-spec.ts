@@ -69,5 +69,6 @@ export interface RawSpec {
   iterator?: { name: string };
   /** The option that makes a call block, for a command with the `blocking` flag that blocks only with it. */
   blockingWhen?: string;
+  cluster?: { split?: 'sum' | 'ordered' | 'ok'; everyNode?: 'sum' | 'concat' | 'ok' | 'equal'; refuse?: string; channel?: true };
   drift?: Record<string, string>;
 }

@@ -50,6 +50,7 @@ function descriptor(model: CommandModel, imports: Imports): Statement {
     ...(model.gocache.split ? [`split: '${model.gocache.split}'`] : []),
     ...(model.blocking.when === 'always' ? ['blocking: true'] : model.blocking.when === 'option' ? [`blockingWhen: '${model.blocking.option.name}'`] : []),
     ...(model.replyBytes ? ['replyBytes: true'] : []),
+    ...(model.cluster !== undefined ? [`cluster: { ${Object.entries(model.cluster).map(([k, v]) => `${k}: ${typeof v === 'string' ? quote(v) : String(v)}`).join(', ')} }`] : []),
   ];
   return {
     kind: StructureKind.VariableStatement,
@@ -140,7 +141,7 @@ function builder(model: CommandModel, imports: Imports): Statement {
       const arg = item.arg;
       if (leadingOpen && !arg.optional && !arg.multiple && !['pairs', 'block', 'count'].includes(arg.type)) {
         if (arg.token !== undefined) leading.push(`'${arg.token}'`);
-        leading.push(checkExpression(arg, arg.name, C, imports));
+        leading.push(checkExpression(arg, arg.name, C, imports, arg.name, String(leading.length)));
         continue;
       }
       leadingOpen = false;

@@ -41,14 +41,16 @@ export function optionTsType(arg: ArgModel, imports: Imports): string {
 
 /**
  * An expression that checks `value` and yields the wire form (or, for a flag, a boolean).
- * `command` is an expression holding the command name, for error messages.
+ * `command` is an expression holding the command name, for error messages; `at`, for a key, is an
+ * expression for its wire position (the builder's `context.keyIndexes` records it).
  */
-export function checkExpression(arg: ArgModel, value: string, command: string, imports: Imports, label: string = arg.name): string {
+export function checkExpression(arg: ArgModel, value: string, command: string, imports: Imports, label: string = arg.name, at = 'wire.length'): string {
   const name = `'${label}'`;
   const check = (fn: string) => imports.value(RUNTIME.args, fn);
   switch (arg.type) {
     case 'key':
-      return `${check('argKey')}(${value}, ${command}, ${name})`;
+      // `at` is where the key lands on the wire (wire.length just before it is pushed).
+      return `${check('argKeyAt')}(${value}, ${command}, ${name}, context, ${at})`;
     case 'value':
       return `${check('argValue')}(${value}, ${command}, ${name})`;
     case 'string':

@@ -72,6 +72,12 @@ export interface RedisApi<S extends string | Buffer> {
   /** Like subscribe(), for glob-style patterns: yields `{ pattern, channel, message }`. */
   psubscribe(...patterns: [RedisString, ...RedisString[]]): Promise<Subscription<PatternMessage<S>>>;
   /**
+   * Like subscribe(), for Redis 7 shard channels (SSUBSCRIBE): yields `{ channel, message }` of what
+   * SPUBLISH posts. On one node it behaves like subscribe(); through a cluster client each shard
+   * channel is subscribed on the node that owns its slot.
+   */
+  ssubscribe(...channels: [RedisKey, ...RedisKey[]]): Promise<Subscription<ChannelMessage<S>>>;
+  /**
    * Runs a Lua script by its SHA1 (EVALSHA), so the script text crosses the network once; when the
    * server does not hold it yet (NOSCRIPT, e.g. after a restart or SCRIPT FLUSH) it is sent with
    * EVAL, which also caches it.
@@ -218,9 +224,11 @@ class CommandClient<S extends string | Buffer> extends RedisClientCommands<S> {
       return Promise.reject(error) as never;
     }
     const { link, pool } = this.core;
-    if (info.flags.includes('blocking')) return pool.send(info.name, wires[0]!, decode, this.buffersMode, this.signal) as never;
-    if (wires.length === 1) return link.send(info.name, wires[0]!, decode, this.buffersMode, this.signal) as never;
-    return Promise.all(wires.map((wire) => link.send(info.name, wire, decode, this.buffersMode, this.signal))).then((replies) => combineSplit(info, replies)) as never;
+    // A reply of raw bytes (DUMP) is read as bytes whatever the view.
+    const buffers = this.buffersMode || info.replyBytes === true;
+    if (info.blocking === true) return pool.send(info.name, wires[0]!, decode, buffers, this.signal) as never;
+    if (wires.length === 1) return link.send(info.name, wires[0]!, decode, buffers, this.signal) as never;
+    return Promise.all(wires.map((wire) => link.send(info.name, wire, decode, buffers, this.signal))).then((replies) => combineSplit(info, replies)) as never;
   }
 
   pipeline(): PipelineImpl<S> {
@@ -242,6 +250,10 @@ class CommandClient<S extends string | Buffer> extends RedisClientCommands<S> {
 
   psubscribe(...patterns: RedisString[]): Promise<Subscription<PatternMessage<S>>> {
     return openSubscription(this.options, 'pattern', patterns, { buffers: this.buffersMode }) as Promise<Subscription<PatternMessage<S>>>;
+  }
+
+  ssubscribe(...channels: RedisKey[]): Promise<Subscription<ChannelMessage<S>>> {
+    return openSubscription(this.options, 'shard', channels, { buffers: this.buffersMode }) as Promise<Subscription<ChannelMessage<S>>>;
   }
 
   async runScript(script: string, keys: readonly RedisKey[] = [], args: readonly RedisValue[] = []): Promise<RespValue> {

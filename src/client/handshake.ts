@@ -6,10 +6,31 @@
  */
 import { AUTH, authArgs, CLIENT_SETNAME, clientSetnameArgs, decodeAuth, decodeClientSetname, decodeHello, decodeSelect, HELLO, helloArgs, SELECT, selectArgs } from '../../generated/commands/connection.js';
 import type { ArgsContext, CommandArg, CommandInfo, Decoder } from '../runtime/types.js';
-import type { Connection } from './connection.js';
+import { GoCacheConnectionError } from '../runtime/errors.js';
+import { serverName, type Connection } from './connection.js';
 import type { ResolvedOptions } from './options.js';
 
-export async function handshake(connection: Connection, options: ResolvedOptions): Promise<void> {
+/**
+ * Runs the handshake, then `setup` (a cluster replica's READONLY), within `connectTimeout` (when it is
+ * not 0): a server that accepts the socket and never answers must not hold a connect or a reconnect
+ * for ever. On timeout the connection is destroyed, which rejects the pending step.
+ */
+export async function handshake(connection: Connection, options: ResolvedOptions, setup?: (connection: Connection) => Promise<void> | void): Promise<void> {
+  const timer =
+    options.connectTimeout > 0
+      ? setTimeout(() => {
+          connection.destroy(new GoCacheConnectionError(`The handshake got no answer within connectTimeout (${options.connectTimeout} ms) from ${serverName(options.server)} at ${connection.address}`));
+        }, options.connectTimeout)
+      : undefined;
+  try {
+    await runHandshake(connection, options);
+    await setup?.(connection);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function runHandshake(connection: Connection, options: ResolvedOptions): Promise<void> {
   const { protocol, username, password, database, clientName } = options;
   const context: ArgsContext = { server: options.server };
   const run = (info: CommandInfo, args: CommandArg[], decode: Decoder) => connection.send(info.name, args, decode);

@@ -82,7 +82,7 @@ export class GoCachePipelineError<R extends unknown[] = unknown[]> extends GoCac
 /** A watched key changed before EXEC, so the server discarded the transaction (EXEC answered null). */
 export class GoCacheWatchError extends GoCacheError {}
 
-interface Queued {
+export interface Queued {
   info: CommandInfo;
   /** One wire command, or several for one result (GoCache's single-key DELs), combined by the info's split. */
   wires: CommandArg[][];
@@ -127,6 +127,11 @@ export abstract class ChainImpl<S extends string | Buffer> extends RedisCommands
 
   protected checkBuilt(): void {
     if (this.buildError !== undefined) throw this.buildError;
+  }
+
+  /** @internal Queues commands already built (a cluster transaction, once it knows its node). */
+  enqueue(commands: readonly Queued[]): void {
+    this.queued.push(...commands);
   }
 
   async exec(): Promise<unknown[]> {
@@ -188,10 +193,11 @@ export class PipelineImpl<S extends string | Buffer> extends ChainImpl<S> {
           (target) => {
             for (let i = 0; i < n; i++) {
               const { info, wires, decode } = queued[i]!;
+              const buffers = this.buffers || info.replyBytes === true;
               if (wires.length === 1) {
-                target.sendTo(sink, i, info.name, wires[0]!, decode, this.buffers);
+                target.sendTo(sink, i, info.name, wires[0]!, decode, buffers);
               } else {
-                Promise.all(wires.map((wire) => target.send(info.name, wire, decode, this.buffers))).then(
+                Promise.all(wires.map((wire) => target.send(info.name, wire, decode, buffers))).then(
                   (replies) => sink.ok(i, combineSplit(info, replies)),
                   (error: unknown) => sink.fail(i, asGoCacheError(error)),
                 );
@@ -203,7 +209,7 @@ export class PipelineImpl<S extends string | Buffer> extends ChainImpl<S> {
           },
         );
       });
-    if (queued.some((command) => command.info.flags.includes('blocking'))) {
+    if (queued.some((command) => command.info.blocking === true)) {
       return this.core.pool.with((connection) => collect((write) => write(connection))).catch((error: unknown) => {
         const reason = asGoCacheError(error);
         return { values, failed: queued.map((_, index) => ({ index, error: reason })) };
@@ -242,6 +248,8 @@ export class MultiImpl<S extends string | Buffer> extends ChainImpl<S> {
         throw new GoCacheArgumentError(`${command.info.name} is never sent to GoCache inside a transaction: ${inMulti === false ? 'GoCache does not serve it' : inMulti}`);
       }
       if (command.wires.length !== 1) throw new GoCacheArgumentError(`${command.info.name} of several keys is several commands on GoCache, which a transaction cannot hold; send one key per call`);
+      // EXEC's reply is read one way: raw bytes (DUMP) would reach a string view as lossy text.
+      if (command.info.replyBytes === true && !this.buffers) throw new GoCacheArgumentError(`${command.info.name} answers raw bytes, which a transaction of the string view cannot read intact: use client.buffers.multi()`);
     }
   }
 

@@ -12,14 +12,15 @@
  * strategy), in subscriber mode, where every frame comes here instead of to a reply slot.
  *
  * When the connection is lost, the subscription reconnects (as the client does), reruns the handshake
- * and subscribes again to every name it holds, with SUBSCRIBE (PSUBSCRIBE for patterns) only; messages
+ * and subscribes again to every name it holds, with SUBSCRIBE (PSUBSCRIBE, SSUBSCRIBE) only; messages
  * published meanwhile are lost, and `reconnects` counts the gaps (`onReconnect` is called after each).
  * It ends with GoCacheConnectionError only when reconnecting is off or the retry strategy gives up.
  *
  * What the server sends is told apart by its shape, never by its position: GoCache writes pushed
  * messages and command replies independently, so their relative order is not guaranteed.
- * - `[message, channel, payload]` / `[pmessage, pattern, channel, payload]`: a message;
- * - `[subscribe|psubscribe|unsubscribe|punsubscribe, name, count]`: one confirmation per name;
+ * - `[message|smessage, channel, payload]` / `[pmessage, pattern, channel, payload]`: a message;
+ * - `[(p|s)subscribe|(p|s)unsubscribe, name, count]`: one confirmation per name (Redis Cluster also
+ *   sends `sunsubscribe` unasked when a shard channel's slot moves away);
  * - `+PONG` (GoCache, and Redis under RESP3) or `[pong, '']` (Redis in RESP2 subscriber mode): PING's answer;
  * - an error reply: rejects the oldest operation still waiting.
  * Under RESP3 the same arrays arrive as push frames; other pushes (client tracking, ...) are ignored.
@@ -36,11 +37,11 @@
  * (GoCache answers a bare UNSUBSCRIBE in random order, and not at all when nothing is held).
  */
 import { pingArgs } from '../../generated/commands/connection.js';
-import { psubscribeArgs, punsubscribeArgs, subscribeArgs, unsubscribeArgs } from '../../generated/commands/pubsub.js';
+import { psubscribeArgs, punsubscribeArgs, ssubscribeArgs, subscribeArgs, sunsubscribeArgs, unsubscribeArgs } from '../../generated/commands/pubsub.js';
 import { GoCacheArgumentError, GoCacheCommandError, GoCacheConnectionError, GoCacheError, GoCacheProtocolError, GoCacheTimeoutError } from '../runtime/errors.js';
 import type { RespValue } from '../runtime/resp/parser.js';
 import type { ArgsContext, CommandArg, RedisString, ServerKind } from '../runtime/types.js';
-import { serverName } from './connection.js';
+import { serverName, type Connection } from './connection.js';
 import { deriveOptions, resolveOptions, type ClientOptions } from './options.js';
 import { Queue } from './queue.js';
 import { ReconnectingConnection } from './reconnecting.js';
@@ -62,8 +63,18 @@ export interface PatternMessage<S extends string | Buffer = string> {
 /** Any message a subscription yields. */
 export type PubSubMessage = ChannelMessage<string | Buffer> | PatternMessage<string | Buffer>;
 
-/** `channel`: SUBSCRIBE / UNSUBSCRIBE. `pattern`: PSUBSCRIBE / PUNSUBSCRIBE (Redis only). */
-export type SubscriptionKind = 'channel' | 'pattern';
+/**
+ * `channel`: SUBSCRIBE / UNSUBSCRIBE. `pattern`: PSUBSCRIBE / PUNSUBSCRIBE (Redis only). `shard`:
+ * SSUBSCRIBE / SUNSUBSCRIBE (Redis 7 sharded pub/sub: a shard channel lives on its slot's node).
+ */
+export type SubscriptionKind = 'channel' | 'pattern' | 'shard';
+
+/** The commands of each kind, and the prefix of its frames (`pmessage`, `ssubscribe`, ...). */
+const KINDS = {
+  channel: { subscribe: subscribeArgs, unsubscribe: unsubscribeArgs, prefix: '' },
+  pattern: { subscribe: psubscribeArgs, unsubscribe: punsubscribeArgs, prefix: 'p' },
+  shard: { subscribe: ssubscribeArgs, unsubscribe: sunsubscribeArgs, prefix: 's' },
+} as const;
 
 /** The message type of a subscription of kind `K` whose strings are `S`. */
 export type MessageOf<K extends SubscriptionKind, S extends string | Buffer = string> = K extends 'pattern' ? PatternMessage<S> : ChannelMessage<S>;
@@ -92,11 +103,11 @@ export type MessageStrings<B extends boolean> = [B] extends [true] ? Buffer : [B
 
 /**
  * Opens a connection of its own (the client's options, same checks and handshake), sends
- * SUBSCRIBE (kind `channel`) or PSUBSCRIBE (kind `pattern`) for `names`, and resolves once every
+ * SUBSCRIBE (kind `channel`), PSUBSCRIBE (kind `pattern`) or SSUBSCRIBE (kind `shard`) for `names`, and resolves once every
  * name is confirmed.
  *
  * Rejects with GoCacheArgumentError before connecting for an empty or invalid list of names, for a
- * pattern subscription with `server: 'gocache'` (GoCache has no PSUBSCRIBE), and for an invalid
+ * pattern or shard subscription with `server: 'gocache'` (GoCache has neither PSUBSCRIBE nor SSUBSCRIBE), and for an invalid
  * `highWaterMark` or `replyTimeout`; with GoCacheConnectionError when the connection cannot be made
  * or is lost; with GoCacheCommandError when the server refuses the handshake or the subscription;
  * with GoCacheTimeoutError when the confirmations do not come within `replyTimeout`. Nothing stays
@@ -111,9 +122,9 @@ export async function openSubscription<K extends SubscriptionKind, B extends boo
   // The client's own option checks (a client's resolved options pass them unchanged).
   const options = resolveOptions(clientOptions);
   const context: ArgsContext = { server: options.server };
-  if (kind !== 'channel' && kind !== 'pattern') throw new GoCacheArgumentError(`A subscription's kind must be 'channel' or 'pattern', got ${String(kind)}`);
-  if (!Array.isArray(names)) throw new GoCacheArgumentError(`${kind === 'pattern' ? 'PSUBSCRIBE' : 'SUBSCRIBE'}: the names must be an array`);
-  // The command is built (and checked) before connecting: PSUBSCRIBE rejects here for GoCache.
+  if (!Object.hasOwn(KINDS, kind)) throw new GoCacheArgumentError(`A subscription's kind must be 'channel', 'pattern' or 'shard', got ${String(kind)}`);
+  if (!Array.isArray(names)) throw new GoCacheArgumentError(`${KINDS[kind].prefix.toUpperCase()}SUBSCRIBE: the names must be an array`);
+  // The command is built (and checked) before connecting: PSUBSCRIBE and SSUBSCRIBE reject here for GoCache.
   const wire = subscribeWire(context, kind, names);
   const highWaterMark = config.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
   if (!(highWaterMark === Infinity || (Number.isInteger(highWaterMark) && highWaterMark > 0))) {
@@ -133,6 +144,7 @@ export async function openSubscription<K extends SubscriptionKind, B extends boo
     buffers: config.buffers === true,
     highWaterMark,
     replyTimeout,
+    healthCheckInterval: options.healthCheckInterval,
   });
   try {
     await subscription.send('subscribe', wire, names);
@@ -144,7 +156,7 @@ export async function openSubscription<K extends SubscriptionKind, B extends boo
 }
 
 function subscribeWire(context: ArgsContext, kind: SubscriptionKind, names: readonly RedisString[]): CommandArg[] {
-  return kind === 'pattern' ? psubscribeArgs(context, names) : subscribeArgs(context, names);
+  return KINDS[kind].subscribe(context, names);
 }
 
 /** Bytes of a name as a latin1 string: a lossless key, equal for the same bytes however given. */
@@ -180,6 +192,8 @@ interface SubscriptionSettings {
   buffers: boolean;
   highWaterMark: number;
   replyTimeout: number;
+  /** The client's healthCheckInterval: a PING after that long without a frame (0: never). */
+  healthCheckInterval: number;
 }
 
 /**
@@ -198,6 +212,12 @@ export class Subscription<M extends PubSubMessage = ChannelMessage> implements A
   onError: ((error: GoCacheError) => void) | undefined;
   /** Called after each reconnect, once every held name is subscribed again (messages published meanwhile are lost). */
   onReconnect: ((reconnects: number) => void) | undefined;
+  /**
+   * Called when the server unsubscribed a shard channel on its own (its slot moved to another node);
+   * without it, the subscription ends once nothing is held. The cluster client subscribes it again
+   * on the new owner.
+   */
+  onServerUnsubscribe: ((channel: string | Buffer) => void) | undefined;
   private reconnectCount = 0;
 
   readonly kind: SubscriptionKind;
@@ -210,6 +230,11 @@ export class Subscription<M extends PubSubMessage = ChannelMessage> implements A
   private readonly messages = new Queue<M>();
   private readonly waiters: Array<Waiter<M>> = [];
   private readonly operations: Operation[] = [];
+  /** Frames received, for the health check: a link that carries frames is alive. */
+  private frames = 0;
+  private healthTimer: NodeJS.Timeout | undefined;
+  /** Subscribes sent on a lost connection, waiting for the resubscription that includes their names. */
+  private readonly carried: Operation[] = [];
   private droppedCount = 0;
   /** Set when the iteration ends cleanly (every name unsubscribed, or closed). */
   private ended = false;
@@ -227,7 +252,8 @@ export class Subscription<M extends PubSubMessage = ChannelMessage> implements A
     this.buffers = settings.buffers;
     this.highWaterMark = settings.highWaterMark;
     this.replyTimeout = settings.replyTimeout;
-    link.onReady = () => this.resubscribe();
+    link.onReady = (connection) => this.resubscribe(connection);
+    this.armHealthCheck(settings.healthCheckInterval);
     link.on('end', (error) => this.fail(error));
   }
 
@@ -236,20 +262,70 @@ export class Subscription<M extends PubSubMessage = ChannelMessage> implements A
     return this.reconnectCount;
   }
 
-  /** A new connection after a lost one: subscribe again to every name held (SUBSCRIBE or PSUBSCRIBE only). */
-  private resubscribe(): void {
-    this.reconnectCount++;
+  /**
+   * A new connection after a lost one: subscribe again to every name held (the kind's own SUBSCRIBE
+   * only), as a tracked operation bounded by `replyTimeout`. `onReconnect` runs once the server
+   * confirmed every name. Subscribes that were waiting on the lost connection are carried: their
+   * names are in this one, and they settle with it. No confirmation in time: this connection is
+   * dropped and the next one tries again; a refusal ends the subscription.
+   */
+  private resubscribe(connection: Connection): void {
+    const reconnects = ++this.reconnectCount;
     // Unsubscribing is done: the new connection holds nothing it was not asked for.
     for (const op of this.operations.filter((o) => o.kind === 'unsubscribe')) {
       this.removeOperation(op);
       op.resolve();
     }
-    if (this.held.size > 0) {
-      const names = [...this.held.keys()].map((key) => Buffer.from(key, 'latin1'));
-      const wire = this.kind === 'pattern' ? psubscribeArgs(this.context, names) : subscribeArgs(this.context, names);
-      this.link.write(wire);
+    for (const op of this.operations.filter((o) => o.kind === 'subscribe')) {
+      this.removeOperation(op);
+      this.carried.push(op);
     }
-    this.onReconnect?.(this.reconnectCount);
+    // A PING sent on the lost connection is never answered on this one.
+    for (const op of this.operations.filter((o) => o.kind === 'ping')) {
+      this.removeOperation(op);
+      op.reject(new GoCacheConnectionError('The connection was lost before PONG came'));
+    }
+    const settled = () => {
+      for (const op of this.carried.splice(0)) op.resolve();
+      if (reconnects === this.reconnectCount) this.onReconnect?.(reconnects);
+    };
+    if (this.held.size === 0) return settled();
+    const names = [...this.held.keys()].map((key) => Buffer.from(key, 'latin1'));
+    this.send('subscribe', subscribeWire(this.context, this.kind, names), names).then(settled, (error: unknown) => {
+      const reason = error instanceof GoCacheError ? error : new GoCacheConnectionError(String(error), { cause: error });
+      if (reason instanceof GoCacheCommandError) return this.fail(reason);
+      connection.destroy(new GoCacheConnectionError(`Subscribing again after a reconnect failed: ${reason.message}`, { cause: reason }));
+    });
+  }
+
+  /**
+   * An idle subscriber looks the same as one whose link went half-open: no frame. After
+   * `healthCheckInterval` without a frame, a PING (bounded by `replyTimeout`) tells them apart; no
+   * PONG drops the connection, and the subscription reconnects and subscribes again.
+   */
+  private armHealthCheck(interval: number): void {
+    if (interval <= 0) return;
+    let seen = this.frames;
+    const check = (): void => {
+      if (this.ended || this.failure !== undefined) return;
+      const connection = this.link.connection;
+      if (this.frames !== seen || connection === undefined || this.operations.length > 0) {
+        seen = this.frames;
+        this.healthTimer = setTimeout(check, interval).unref();
+        return;
+      }
+      this.ping().then(
+        () => {
+          seen = this.frames;
+          this.healthTimer = setTimeout(check, interval).unref();
+        },
+        (error: unknown) => {
+          if (error instanceof GoCacheTimeoutError) connection.destroy(new GoCacheConnectionError(`No PONG within ${this.replyTimeout} ms from a subscriber connection idle for ${interval} ms: the link is presumed dead`, { cause: error }));
+          this.healthTimer = setTimeout(check, interval).unref();
+        },
+      );
+    };
+    this.healthTimer = setTimeout(check, interval).unref();
   }
 
   /** The channels (or, for a pattern subscription, the patterns) held, including those being subscribed. */
@@ -303,7 +379,7 @@ export class Subscription<M extends PubSubMessage = ChannelMessage> implements A
     }
     const toSend = keys.map((key) => Buffer.from(key, 'latin1'));
     for (const key of keys) this.held.delete(key);
-    const wire = this.kind === 'pattern' ? punsubscribeArgs(this.context, toSend) : unsubscribeArgs(this.context, toSend);
+    const wire = KINDS[this.kind].unsubscribe(this.context, toSend);
     try {
       await this.send('unsubscribe', wire, toSend);
     } catch (error) {
@@ -427,6 +503,7 @@ export class Subscription<M extends PubSubMessage = ChannelMessage> implements A
 
   /** @internal Every frame of the connection in subscriber mode. */
   onFrame(value: RespValue, push: boolean): void {
+    this.frames++;
     if (value instanceof GoCacheCommandError) return this.onErrorReply(value);
     if (value === 'PONG') return this.confirmPing();
     if (Array.isArray(value) && value.length >= 2) {
@@ -434,8 +511,9 @@ export class Subscription<M extends PubSubMessage = ChannelMessage> implements A
       const kind = Buffer.isBuffer(head) || typeof head === 'string' ? head.toString().toLowerCase() : '';
       switch (kind) {
         case 'message':
+        case 'smessage':
           if (value.length === 3) {
-            if (this.kind === 'channel') this.deliver({ channel: this.text(value[1]!), message: this.text(value[2]!) } as M);
+            if (KINDS[this.kind].prefix + 'message' === kind) this.deliver({ channel: this.text(value[1]!), message: this.text(value[2]!) } as M);
             return;
           }
           break;
@@ -447,11 +525,15 @@ export class Subscription<M extends PubSubMessage = ChannelMessage> implements A
           break;
         case 'subscribe':
         case 'psubscribe':
+        case 'ssubscribe':
           if (value.length === 3) return this.confirm('subscribe', value[1]!);
           break;
         case 'unsubscribe':
         case 'punsubscribe':
           if (value.length === 3) return this.confirm('unsubscribe', value[1]!);
+          break;
+        case 'sunsubscribe':
+          if (value.length === 3) return this.confirm('unsubscribe', value[1]!, true);
           break;
         case 'pong':
           if (value.length === 2) return this.confirmPing();
@@ -474,7 +556,7 @@ export class Subscription<M extends PubSubMessage = ChannelMessage> implements A
     this.messages.push(message);
   }
 
-  private confirm(kind: 'subscribe' | 'unsubscribe', name: RespValue): void {
+  private confirm(kind: 'subscribe' | 'unsubscribe', name: RespValue, serverMayInitiate = false): void {
     // Redis answers `unsubscribe` with a null name when nothing is held; such frames match nothing.
     if (name === null) return;
     const key = keyOf(name);
@@ -488,6 +570,14 @@ export class Subscription<M extends PubSubMessage = ChannelMessage> implements A
         this.removeOperation(op);
         op.resolve();
       }
+      return;
+    }
+    // Redis Cluster unsubscribes a shard channel itself when its slot moves to another node.
+    if (serverMayInitiate && this.held.has(key)) {
+      const channel = this.held.get(key)!;
+      this.held.delete(key);
+      if (this.onServerUnsubscribe !== undefined) this.onServerUnsubscribe(channel);
+      else if (this.nothingLeft()) this.finish();
       return;
     }
     // A confirmation nobody waits for (its operation timed out): nothing to do.
@@ -504,7 +594,7 @@ export class Subscription<M extends PubSubMessage = ChannelMessage> implements A
   private onErrorReply(error: GoCacheCommandError): void {
     const op = this.operations[0];
     if (op === undefined) return;
-    error.command = op.kind === 'ping' ? 'PING' : `${this.kind === 'pattern' ? 'P' : ''}${op.kind.toUpperCase()}`;
+    error.command = op.kind === 'ping' ? 'PING' : `${KINDS[this.kind].prefix.toUpperCase()}${op.kind.toUpperCase()}`;
     if (op.kind === 'subscribe') for (const key of op.added) this.held.delete(key);
     this.removeOperation(op);
     op.reject(error);
@@ -517,7 +607,8 @@ export class Subscription<M extends PubSubMessage = ChannelMessage> implements A
   }
 
   private settleAll(error: GoCacheError): void {
-    for (const op of this.operations.splice(0)) {
+    clearTimeout(this.healthTimer);
+    for (const op of [...this.operations.splice(0), ...this.carried.splice(0)]) {
       clearTimeout(op.timer);
       op.reject(error);
     }

@@ -80,13 +80,19 @@ export class ReconnectingConnection {
 
   private constructor(private readonly options: ResolvedOptions) {}
 
-  /** Connects for the first time; rejects (and keeps nothing open) when that fails: there is no retry yet. */
-  static async open(options: ResolvedOptions, subscriber?: FrameHandler): Promise<ReconnectingConnection> {
+  /**
+   * Connects for the first time; rejects (and keeps nothing open) when that fails: there is no retry
+   * yet. `setup` runs after the handshake on every connection (a cluster's READONLY for replicas).
+   */
+  static async open(options: ResolvedOptions, subscriber?: FrameHandler, setup?: (connection: Connection) => Promise<void>): Promise<ReconnectingConnection> {
     const link = new ReconnectingConnection(options);
     link.subscriber = subscriber;
+    link.setup = setup;
     link.adopt(await link.connectOnce());
     return link;
   }
+
+  private setup: ((connection: Connection) => Promise<void>) | undefined;
 
   get state(): LinkState {
     return this.stateValue;
@@ -140,6 +146,10 @@ export class ReconnectingConnection {
   }
 
   sendTo(sink: ReplySink, index: number, name: string, args: readonly CommandArg[], decode: Decoder, buffers = false): void {
+    if (this.stateValue === 'ready') {
+      this.activity++;
+      return this.current!.sendTo(sink, index, name, args, decode, buffers);
+    }
     this.batch((target) => target.sendTo(sink, index, name, args, decode, buffers), 1, (error) => sink.fail(index, error));
   }
 
@@ -189,7 +199,7 @@ export class ReconnectingConnection {
       const connection = await Connection.open(this.options);
       this.emit('connect');
       try {
-        await handshake(connection, this.options);
+        await handshake(connection, this.options, this.setup);
       } catch (error) {
         connection.destroy();
         throw error;

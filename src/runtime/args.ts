@@ -4,7 +4,7 @@
  * is written, so a bad call never reaches the server (GoCache crashes on some malformed requests).
  */
 import { GoCacheArgumentError } from './errors.js';
-import type { CommandArg, PairsInput } from './types.js';
+import type { ArgsContext, CommandArg, PairsInput } from './types.js';
 
 function describe(value: unknown): string {
   if (value === null) return 'null';
@@ -26,6 +26,16 @@ export function argKey(value: unknown, command: string, name: string): CommandAr
 }
 
 export const argString = argKey;
+
+/**
+ * A key written at wire position `at`: checked, and the position recorded when the caller collects
+ * them (ArgsContext.keyIndexes: a cluster routes by them). One place for what a key needs.
+ */
+export function argKeyAt(value: unknown, command: string, name: string, context: ArgsContext, at: number): CommandArg {
+  const key = argKey(value, command, name);
+  context.keyIndexes?.push(at);
+  return key;
+}
 
 export function argValue(value: unknown, command: string, name: string): CommandArg {
   if (typeof value === 'string' || isBytes(value)) return value;

@@ -28,6 +28,25 @@ export type ServerKind = 'gocache' | 'redis';
  */
 export interface ArgsContext {
   readonly server: ServerKind;
+  /**
+   * When set, every builder records here the wire position of each key it writes (a cluster routes
+   * by them; MGET's are split by them). Left undefined by callers that do not need them.
+   */
+  readonly keyIndexes?: number[];
+}
+
+/**
+ * What a cluster client does with a command (from its spec). Keys on one node: sent there; keys on
+ * several: `split` and merged ('sum' the counts, 'ordered' the replies back in the caller's order,
+ * 'ok' every part answered OK), or refused; no key: any node, or `everyNode` merged ('sum', 'concat',
+ * 'ok', 'equal': the same answer from each); `refuse`: why a cluster client does not send it;
+ * `channel`: routed by its channel (the first argument) like a key.
+ */
+export interface ClusterRouting {
+  readonly split?: 'sum' | 'ordered' | 'ok';
+  readonly everyNode?: 'sum' | 'concat' | 'ok' | 'equal';
+  readonly refuse?: string;
+  readonly channel?: true;
 }
 
 /** A command's static description, from its spec. */
@@ -62,6 +81,8 @@ export interface CommandInfo {
    * the Buffer into the reply (a Buffer in the string view too).
    */
   readonly replyBytes?: true;
+  /** How a cluster client routes it, when not simply by its keys (or to any node when it has none). */
+  readonly cluster?: ClusterRouting;
 }
 
 /** Builds a command's checked arguments; throws GoCacheArgumentError before anything is sent. */
