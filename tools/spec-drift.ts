@@ -5,10 +5,16 @@
  *   npx tsx tools/spec-drift.ts
  *
  * Per spec file, one line per difference: `spec/<family>/<file>.yaml: <what>: ours <x>, server <y>`
- * (`; accepted: <why>` when the spec records it), then `N commands checked, M differences, K accepted`
- * (M counts the accepted ones too). Exit code 1 when a difference is not recorded in the spec's
- * `drift:`, a recorded one no longer happens (a stale note) or a spec does not load; 2 when the tool
- * itself cannot run (no redis-server, no COMMAND DOCS); else 0. Output is sorted by file.
+ * (`; accepted: <why>` when the spec records it). Then coverage: every command of the server's
+ * `COMMAND LIST` (subcommands included) must be in a spec of spec/ or in spec/left-out.yaml, the
+ * commands left out on purpose, each with why; one line per command that is in neither
+ * (`missing: <name>`), and per entry of the list the server does not have or a spec describes. Last,
+ * one summary line: `N commands checked, M differences, K accepted; S server commands: A in spec, B
+ * left out, C containers, D missing` (M counts the accepted ones too; a container is a name such as
+ * `acl` that is only a prefix of its subcommands, refused alone). Exit code 1 when a difference is not
+ * recorded in the spec's `drift:`, a recorded one no longer happens (a stale note), a spec does not
+ * load, a command is missing, or the left-out list is invalid or stale; 2 when the tool itself cannot
+ * run (no redis-server, no COMMAND DOCS); else 0. Output is sorted by file.
  *
  * How the two sides are compared (the decisions that keep it useful but not noisy):
  * - Both argument lists are first put in one canonical shape (`Node`): our `value`/`string` and Redis's
@@ -30,14 +36,17 @@
  * - Key positions: our `type: key` arguments give key specs (begin_search index/keyword, find_keys
  *   range/keynum), compared with COMMAND INFO's key specs (`limit`, `startfrom` and spec flags ignored).
  * - Flags: only the flags the spec format knows (readonly, write, pubsub, no-multi, ...) are compared.
+ * - Deprecation: a command the server's docs flag deprecated needs `deprecated:` in its spec, since the
+ *   same version (key `deprecated`); a spec may not mark deprecated what the server does not.
  * - `drift: { "<what>": "<why>" }` in a spec accepts every difference whose `what` starts with that key
  *   (segments compared like names): `args.sortby` accepts `args.sortby.name` and `args.sortby.token`.
  *   Keys: `args.<redis argument>[.<part>...]`, `order`, `args.<block>.order`, `keys`, `flags`, `since`,
  *   `command`. An argument only we have is named by our name. A recorded key nothing matches is stale.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parse as parseYaml } from 'yaml';
 import { listSpecFiles, loadSpecFile, SpecError } from '../codegen/load.js';
 import { buildCommandModel, type ArgModel, type CommandModel } from '../codegen/model.js';
 import { createValidator } from '../codegen/validate.js';
@@ -67,6 +76,8 @@ export interface DocArg {
 export interface CommandDocs {
   since?: string;
   group?: string;
+  /** Set when the docs flag the command deprecated: since which version (`''` when they do not say). */
+  deprecatedSince?: string;
   arguments?: DocArg[];
   /** By full name: `object|encoding`. */
   subcommands?: Record<string, CommandDocs>;
@@ -663,6 +674,10 @@ export function compareCommand(model: CommandModel, server: ServerCommand | unde
   } else if (server.docs.since !== undefined && server.docs.since !== model.redis) {
     differences.push({ what: 'since', ours: model.redis, server: server.docs.since });
   }
+  const ourDeprecation = model.deprecated?.since;
+  if (ourDeprecation !== server.docs.deprecatedSince && !(ourDeprecation !== undefined && server.docs.deprecatedSince === '')) {
+    differences.push({ what: 'deprecated', ours: ourDeprecation === undefined ? '(none)' : `since ${ourDeprecation}`, server: server.docs.deprecatedSince === undefined ? '(none)' : `since ${server.docs.deprecatedSince || '(no version)'}` });
+  }
   compareLists(serverNodes(server.docs), ourNodes(model), 'args', false, options, differences, 'order');
   compareKeys(ourKeyDescs(model), serverKeyDescs(server.info), differences);
   const vocabulary = new Set(options.flagVocabulary ?? DEFAULT_FLAGS);
@@ -760,6 +775,7 @@ function parseDocs(reply: RawReply): CommandDocs {
   if (since !== undefined) docs.since = since;
   const group = asString(m.get('group'));
   if (group !== undefined) docs.group = group;
+  if (asStrings(m.get('doc_flags')).includes('deprecated')) docs.deprecatedSince = asString(m.get('deprecated_since')) ?? '';
   const args = m.get('arguments');
   if (Array.isArray(args)) docs.arguments = args.map(parseDocArg);
   const subs = m.get('subcommands');
@@ -814,6 +830,122 @@ export function parseInfoReply(reply: RawReply): CommandInfo[] {
 }
 
 // ---------------------------------------------------------------------------------------------------
+// Coverage: every command of the server is described in spec/ or left out on purpose, with why.
+
+/** A command left out on purpose (spec/left-out.yaml): its COMMAND LIST name, the list's group, why. */
+export interface LeftOut {
+  /** As COMMAND LIST names it: `sync`, `client|reply`. */
+  name: string;
+  group: string;
+  why: string;
+}
+
+/** A COMMAND LIST name: lower case, a subcommand after `|`. */
+const LEFT_OUT_NAME = /^[a-z][a-z0-9_-]*(\|[a-z][a-z0-9_-]*)?$/;
+
+/**
+ * The left-out list as spec/left-out.yaml holds it: groups (`internal`, `help`, ...), each a map of
+ * command name to the reason it is left out (a sentence). Anything else is an error, named by where it is.
+ */
+export function parseLeftOut(data: unknown): { entries: LeftOut[]; errors: string[] } {
+  const entries: LeftOut[] = [];
+  const errors: string[] = [];
+  const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!isMap(data)) return { entries, errors: ['must be a map of groups, each a map of command name to why it is left out'] };
+  const seen = new Map<string, string>();
+  for (const [group, members] of Object.entries(data)) {
+    if (!isMap(members)) {
+      errors.push(`${group}: must be a map of command name to why it is left out`);
+      continue;
+    }
+    for (const [name, why] of Object.entries(members)) {
+      const at = `${group}.${name}`;
+      if (!LEFT_OUT_NAME.test(name)) errors.push(`${at}: not a COMMAND LIST name (lower case, a subcommand as container|subcommand)`);
+      else if (typeof why !== 'string' || why.trim().length < 20) errors.push(`${at}: needs a reason (a sentence of at least 20 characters)`);
+      else if (seen.has(name)) errors.push(`${at}: also listed under ${seen.get(name)}`);
+      else {
+        seen.set(name, group);
+        entries.push({ name, group, why: why.trim() });
+      }
+    }
+  }
+  return { entries, errors };
+}
+
+/** Reads spec/left-out.yaml; a missing file is an empty list. */
+export function loadLeftOut(root: string): { entries: LeftOut[]; errors: string[] } {
+  const path = join(root, 'spec', 'left-out.yaml');
+  if (!existsSync(path)) return { entries: [], errors: [] };
+  let data: unknown;
+  try {
+    data = parseYaml(readFileSync(path, 'utf8'), { uniqueKeys: true });
+  } catch (error) {
+    return { entries: [], errors: [`invalid YAML: ${(error as Error).message.split('\n')[0]}`] };
+  }
+  return parseLeftOut(data);
+}
+
+/** The name COMMAND LIST gives the command a spec describes: `get`, `client|kill`. */
+export const serverListName = (model: Pick<CommandModel, 'words'>): string => model.words.join('|').toLowerCase();
+
+/**
+ * Names that are only a prefix of their subcommands: a command with subcommands that needs at least
+ * two words (arity -2, `ACL`, `CLIENT`). `COMMAND` has subcommands too but also works alone (arity -1),
+ * so it is a command of its own.
+ */
+export function containerNames(info: readonly CommandInfo[]): Set<string> {
+  return new Set(info.filter((c) => (c.subcommands?.length ?? 0) > 0 && c.arity !== undefined && c.arity <= -2).map((c) => c.name.toLowerCase()));
+}
+
+export interface Coverage {
+  /** The server's names a spec describes. */
+  inSpec: string[];
+  /** The server's names in the left-out list. */
+  leftOut: string[];
+  /** The server's names that are only a prefix of their subcommands. */
+  containers: string[];
+  /** The server's names in neither: each one fails the tool. */
+  missing: string[];
+  /** Left-out entries the server does not have (a typo, or a command that is gone): each fails the tool. */
+  unknown: LeftOut[];
+  /** Left-out entries a spec describes too (by the spec's file): each fails the tool. */
+  described: Array<{ entry: LeftOut; file: string }>;
+}
+
+/** Sorts every command of the server (COMMAND LIST) into described, left out, container, or missing. */
+export function checkCoverage(serverList: readonly string[], containers: ReadonlySet<string>, specs: ReadonlyMap<string, string>, leftOut: readonly LeftOut[]): Coverage {
+  const names = [...new Set(serverList.map((n) => n.toLowerCase()))].sort();
+  const server = new Set(names);
+  const left = new Map(leftOut.map((e) => [e.name, e]));
+  const result: Coverage = { inSpec: [], leftOut: [], containers: [], missing: [], unknown: [], described: [] };
+  for (const name of names) {
+    if (specs.has(name)) result.inSpec.push(name);
+    else if (left.has(name)) result.leftOut.push(name);
+    else if (containers.has(name)) result.containers.push(name);
+    else result.missing.push(name);
+  }
+  for (const entry of leftOut) {
+    if (!server.has(entry.name)) result.unknown.push(entry);
+    else if (specs.has(entry.name)) result.described.push({ entry, file: specs.get(entry.name)! });
+  }
+  return result;
+}
+
+/** One line per problem of the coverage (missing, unknown or described entries), sorted. */
+export function coverageProblems(coverage: Coverage): string[] {
+  return [
+    ...coverage.missing.map((name) => `missing: ${name} is in neither spec/ nor spec/left-out.yaml`),
+    ...coverage.unknown.map((e) => `spec/left-out.yaml: ${e.group}.${e.name}: the server has no such command`),
+    ...coverage.described.map(({ entry, file }) => `spec/left-out.yaml: ${entry.group}.${entry.name}: left out, yet described by ${file}`),
+  ];
+}
+
+export function formatCoverage(coverage: Coverage): string {
+  const total = coverage.inSpec.length + coverage.leftOut.length + coverage.containers.length + coverage.missing.length;
+  return `${total} server commands: ${coverage.inSpec.length} in spec, ${coverage.leftOut.length} left out, ${coverage.containers.length} containers, ${coverage.missing.length} missing`;
+}
+
+// ---------------------------------------------------------------------------------------------------
 // The tool.
 
 function flagVocabulary(root: string): string[] {
@@ -848,12 +980,15 @@ function loadModels(root: string): { models: CommandModel[]; errors: string[] } 
 export async function runSpecDrift(root: string, print: (line: string) => void = (line) => console.log(line), options: { verbose?: boolean } = {}): Promise<number> {
   const { models, errors } = loadModels(root);
   for (const error of errors) print(error);
+  const leftOut = loadLeftOut(root);
+  for (const error of leftOut.errors) print(`spec/left-out.yaml: ${error}`);
   const vocabulary = flagVocabulary(root);
   const server = await startRedisServer();
   let checked = 0;
   let differences = 0;
   let accepted = 0;
   let stale = 0;
+  let coverage: Coverage | undefined;
   try {
     const docsCache = new Map<string, Record<string, CommandDocs>>();
     const infoCache = new Map<string, CommandInfo[]>();
@@ -881,13 +1016,21 @@ export async function runSpecDrift(root: string, print: (line: string) => void =
         if (finding.kind === 'stale') stale++;
       }
     }
+    const list = await ask(['COMMAND', 'LIST']);
+    if (!Array.isArray(list) || list.length === 0) throw new Error('redis-server answered COMMAND LIST with no command');
+    const specs = new Map(models.map((m) => [serverListName(m), m.file] as const));
+    coverage = checkCoverage(list.map(String), containerNames(parseInfoReply(await ask(['COMMAND', 'INFO']))), specs, leftOut.entries);
+    for (const line of coverageProblems(coverage)) print(line);
   } finally {
     await server.stop();
   }
   const staleText = stale > 0 ? `, ${stale} stale drift note${stale === 1 ? '' : 's'}` : '';
   const errorText = errors.length > 0 ? `, ${errors.length} spec${errors.length === 1 ? '' : 's'} not loaded` : '';
-  print(`${checked} commands checked, ${differences} differences, ${accepted} accepted${staleText}${errorText} (redis-server ${server.version})`);
-  return differences > accepted || stale > 0 || errors.length > 0 ? 1 : 0;
+  const leftOutText = leftOut.errors.length > 0 ? `, ${leftOut.errors.length} left-out list error${leftOut.errors.length === 1 ? '' : 's'}` : '';
+  const coverageText = coverage === undefined ? '' : `; ${formatCoverage(coverage)}${coverage.unknown.length + coverage.described.length > 0 ? `, ${coverage.unknown.length + coverage.described.length} stale left-out entries` : ''}`;
+  print(`${checked} commands checked, ${differences} differences, ${accepted} accepted${staleText}${errorText}${leftOutText}${coverageText} (redis-server ${server.version})`);
+  const uncovered = coverage === undefined ? 1 : coverageProblems(coverage).length;
+  return differences > accepted || stale > 0 || errors.length > 0 || leftOut.errors.length > 0 || uncovered > 0 ? 1 : 0;
 }
 
 const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href;

@@ -1,18 +1,28 @@
 /**
  * tools/spec-drift.ts: the comparison on hand-made COMMAND DOCS / COMMAND INFO objects (table-driven),
- * drift notes (accepted, stale), the RESP2 parsers, and the whole tool against a real redis-server.
+ * drift notes (accepted, stale), the RESP2 parsers, the coverage of the server's commands by spec/ and
+ * spec/left-out.yaml (on hand-made lists, and the committed list against a real redis-server).
  */
 import { spawnSync } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LoadedSpec } from '../../codegen/load.js';
 import { buildCommandModel, type CommandModel } from '../../codegen/model.js';
 import { createValidator } from '../../codegen/validate.js';
+import { listSpecFiles, loadSpecFile } from '../../codegen/load.js';
+import { redisCommand, startRedisServer, type RedisServerHandle } from '../../testkit/redis-server.js';
 import {
   applyDrift,
   checkCommand,
+  checkCoverage,
   compareCommand,
+  containerNames,
+  coverageProblems,
+  formatCoverage,
+  loadLeftOut,
+  parseLeftOut,
+  serverListName,
   driftKeyCovers,
   formatFinding,
   ourKeySpecs,
@@ -23,6 +33,7 @@ import {
   type CommandInfo,
   type DocArg,
   type KeySpec,
+  type LeftOut,
   type ServerCommand,
 } from '../../tools/spec-drift.js';
 
@@ -288,6 +299,29 @@ describe('compareCommand: how shapes map', () => {
   });
 });
 
+describe('deprecation: the spec says so when the server does, since the same version', () => {
+  const server = (deprecatedSince?: string): ServerCommand => ({ docs: { since: '1.2.0', arguments: [], ...(deprecatedSince !== undefined ? { deprecatedSince } : {}) }, info: info(['readonly'], []) });
+  const ours = (since?: string) => model({ command: 'OLDCMD', args: [], ...(since !== undefined ? { deprecated: { since, replacement: 'NEWCMD (newcmd)' } } : {}) });
+
+  it.each([
+    { name: 'both deprecated since the same version', spec: '6.2.0', docs: '6.2.0', expected: [] },
+    { name: 'neither deprecated', spec: undefined, docs: undefined, expected: [] },
+    { name: 'the server deprecated it, the spec does not say', spec: undefined, docs: '6.2.0', expected: [['deprecated', '(none)', 'since 6.2.0']] },
+    { name: 'the spec deprecates what the server does not', spec: '6.2.0', docs: undefined, expected: [['deprecated', 'since 6.2.0', '(none)']] },
+    { name: 'different versions', spec: '6.0.0', docs: '6.2.0', expected: [['deprecated', 'since 6.0.0', 'since 6.2.0']] },
+    { name: 'the server gives no version: any of ours will do', spec: '6.2.0', docs: '', expected: [] },
+    { name: 'the server gives no version, the spec does not say', spec: undefined, docs: '', expected: [['deprecated', '(none)', 'since (no version)']] },
+  ])('$name', ({ spec, docs, expected }) => {
+    expect(compareCommand(ours(spec), server(docs), VERSION).differences.map((d) => [d.what, d.ours, d.server])).toEqual(expected);
+  });
+
+  it('reads doc_flags and deprecated_since from COMMAND DOCS', () => {
+    const docs = parseDocsReply(['getset', ['summary', 'x', 'since', '1.0.0', 'group', 'string', 'complexity', 'O(1)', 'doc_flags', ['deprecated'], 'deprecated_since', '6.2.0', 'replaced_by', '`SET` with the `!GET` argument']]);
+    expect(docs['getset']?.deprecatedSince).toBe('6.2.0');
+    expect(parseDocsReply(['get', ['summary', 'x', 'since', '1.0.0']])['get']?.deprecatedSince).toBeUndefined();
+  });
+});
+
 describe('commands the server does not have', () => {
   const none = (spec: Record<string, unknown>) => checkCommand(model({ command: 'GOCACHEONLY', args: [], ...spec }), undefined, VERSION);
 
@@ -373,6 +407,134 @@ describe('parsing the RESP2 replies', () => {
       ['since', '1.0.0', 'arguments', [['name', 'condition', 'type', 'oneof', 'since', '2.6.12', 'flags', ['optional'], 'arguments', [['name', 'nx', 'type', 'pure-token', 'token', 'NX']]]]],
     ]);
     expect(docs['set']?.arguments).toEqual([{ name: 'condition', type: 'oneof', since: '2.6.12', flags: ['optional'], arguments: [{ name: 'nx', type: 'pure-token', token: 'NX' }] }]);
+  });
+});
+
+describe('the left-out list (spec/left-out.yaml)', () => {
+  const why = 'A reason long enough to be a sentence.';
+
+  it.each([
+    { name: 'groups of names with reasons', data: { internal: { sync: why, 'client|reply': why } }, entries: ['internal.sync', 'internal.client|reply'], errors: [] },
+    { name: 'not a map', data: ['sync'], entries: [], errors: ['must be a map of groups, each a map of command name to why it is left out'] },
+    { name: 'a group that is not a map', data: { internal: ['sync'] }, entries: [], errors: ['internal: must be a map of command name to why it is left out'] },
+    { name: 'a name in upper case', data: { internal: { SYNC: why } }, entries: [], errors: ['internal.SYNC: not a COMMAND LIST name (lower case, a subcommand as container|subcommand)'] },
+    { name: 'a subcommand written with a space', data: { help: { 'acl help': why } }, entries: [], errors: ['help.acl help: not a COMMAND LIST name (lower case, a subcommand as container|subcommand)'] },
+    { name: 'no reason', data: { internal: { sync: null } }, entries: [], errors: ['internal.sync: needs a reason (a sentence of at least 20 characters)'] },
+    { name: 'a reason too short to say anything', data: { internal: { sync: 'internal' } }, entries: [], errors: ['internal.sync: needs a reason (a sentence of at least 20 characters)'] },
+    { name: 'a name in two groups', data: { internal: { sync: why }, help: { sync: why } }, entries: ['internal.sync'], errors: ['help.sync: also listed under internal'] },
+  ])('$name', ({ data, entries, errors }) => {
+    const parsed = parseLeftOut(data);
+    expect(parsed.entries.map((e) => `${e.group}.${e.name}`)).toEqual(entries);
+    expect(parsed.errors).toEqual(errors);
+  });
+
+  it('the committed list loads, each entry with its reason', () => {
+    const { entries, errors } = loadLeftOut(root);
+    expect(errors).toEqual([]);
+    expect(entries.length).toBeGreaterThan(0);
+    for (const entry of entries) expect(entry.why.length, entry.name).toBeGreaterThanOrEqual(20);
+    // The internal and replication commands the SDK never offers.
+    expect(entries.filter((e) => e.group === 'internal').map((e) => e.name).sort()).toEqual(['debug', 'pfdebug', 'pfselftest', 'psync', 'replconf', 'restore-asking', 'sync']);
+  });
+
+  it('a missing file is an empty list', () => {
+    expect(loadLeftOut(join(root, 'tests', 'tools'))).toEqual({ entries: [], errors: [] });
+  });
+});
+
+describe('coverage: every command of the server is in spec/ or left out', () => {
+  const leftOut = (name: string, group = 'internal'): LeftOut => ({ name, group, why: 'A reason long enough to be a sentence.' });
+  const specs = new Map([
+    ['get', 'spec/string/get.yaml'],
+    ['client|kill', 'spec/connection/client-kill.yaml'],
+    ['command', 'spec/server/command.yaml'],
+  ]);
+
+  it.each([
+    {
+      name: 'described, left out, a container, or missing',
+      list: ['get', 'client', 'client|kill', 'client|help', 'sync', 'xadd', 'command'],
+      left: [leftOut('sync'), leftOut('client|help', 'help')],
+      expected: { inSpec: ['client|kill', 'command', 'get'], leftOut: ['client|help', 'sync'], containers: ['client'], missing: ['xadd'], unknown: [], described: [] },
+      problems: ['missing: xadd is in neither spec/ nor spec/left-out.yaml'],
+      summary: '7 server commands: 3 in spec, 2 left out, 1 containers, 1 missing',
+    },
+    {
+      name: 'COMMAND LIST names compared in lower case, once each',
+      list: ['GET', 'get', 'Client|Kill'],
+      left: [],
+      expected: { inSpec: ['client|kill', 'get'], leftOut: [], containers: [], missing: [], unknown: [], described: [] },
+      problems: [],
+      summary: '2 server commands: 2 in spec, 0 left out, 0 containers, 0 missing',
+    },
+    {
+      name: 'a left-out name the server does not have, or that a spec describes, is stale',
+      list: ['get', 'sync'],
+      left: [leftOut('sync'), leftOut('synk'), leftOut('get')],
+      expected: { inSpec: ['get'], leftOut: ['sync'], containers: [], missing: [], unknown: [leftOut('synk')], described: [{ entry: leftOut('get'), file: 'spec/string/get.yaml' }] },
+      problems: ['spec/left-out.yaml: internal.synk: the server has no such command', 'spec/left-out.yaml: internal.get: left out, yet described by spec/string/get.yaml'],
+      summary: '2 server commands: 1 in spec, 1 left out, 0 containers, 0 missing',
+    },
+    {
+      name: 'a container without any spec or entry for its subcommands is not enough: they are missing',
+      list: ['client', 'client|pause', 'client|unpause'],
+      left: [],
+      expected: { inSpec: [], leftOut: [], containers: ['client'], missing: ['client|pause', 'client|unpause'], unknown: [], described: [] },
+      problems: ['missing: client|pause is in neither spec/ nor spec/left-out.yaml', 'missing: client|unpause is in neither spec/ nor spec/left-out.yaml'],
+      summary: '3 server commands: 0 in spec, 0 left out, 1 containers, 2 missing',
+    },
+  ])('$name', ({ list, left, expected, problems, summary }) => {
+    const coverage = checkCoverage(list, new Set(['client']), specs, left);
+    expect(coverage).toEqual(expected);
+    expect(coverageProblems(coverage)).toEqual(problems);
+    expect(formatCoverage(coverage)).toBe(summary);
+  });
+
+  it('a container is a name with subcommands that needs one (arity -2); COMMAND also works alone (arity -1)', () => {
+    const sub = (name: string): CommandInfo => ({ name, arity: 2, flags: [], key_specs: [] });
+    const infos: CommandInfo[] = [
+      { name: 'acl', arity: -2, flags: [], key_specs: [], subcommands: [sub('acl|cat')] },
+      { name: 'command', arity: -1, flags: [], key_specs: [], subcommands: [sub('command|count')] },
+      { name: 'get', arity: 2, flags: [], key_specs: [range1], subcommands: [] },
+      { name: 'ping', arity: -1, flags: [], key_specs: [] },
+    ];
+    expect([...containerNames(infos)]).toEqual(['acl']);
+  });
+
+  it('a spec names its command as COMMAND LIST does', () => {
+    expect(serverListName({ words: ['GET'] })).toBe('get');
+    expect(serverListName({ words: ['CLIENT', 'NO-EVICT'] })).toBe('client|no-evict');
+  });
+});
+
+describe('the committed left-out list against a real redis-server', () => {
+  let server: RedisServerHandle;
+  let list: string[] = [];
+  beforeAll(async () => {
+    server = await startRedisServer();
+    const reply = await redisCommand(server.host, server.port, ['COMMAND', 'LIST']);
+    list = (reply as string[]).map(String);
+  }, 30_000);
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('lists every HELP subcommand, names only commands the server has, and none a spec describes', async () => {
+    const { entries } = loadLeftOut(root);
+    const specs = new Map(listSpecFiles(join(root, 'spec')).map((path) => {
+      const loaded = loadSpecFile(path, root);
+      return [serverListName({ words: String((loaded.data as { command: string }).command).split(' ') }), loaded.file] as const;
+    }));
+    const infos = parseInfoReply(await redisCommand(server.host, server.port, ['COMMAND', 'INFO']));
+    const coverage = checkCoverage(list, containerNames(infos), specs, entries);
+    expect(list.length).toBeGreaterThan(300);
+    expect(coverage.unknown).toEqual([]);
+    expect(coverage.described).toEqual([]);
+    const helps = list.filter((name) => name.endsWith('|help')).sort();
+    expect(helps.length).toBeGreaterThan(10);
+    expect(entries.filter((e) => e.group === 'help').map((e) => e.name).sort()).toEqual(helps);
+    expect(coverage.containers).toEqual(expect.arrayContaining(['acl', 'client', 'cluster', 'config', 'object']));
+    expect(coverage.containers).not.toContain('command');
   });
 });
 
