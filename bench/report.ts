@@ -129,6 +129,18 @@ export function renderReport(results: AllResults): { text: string; targets: Targ
     }
   }
   vsBest('get-1mib', '1 MiB values', 1.3);
+  vsBest('cluster-inflight-100', 'Cluster: 100 in flight', 1.3);
+  vsBest('cluster-inflight-1000', 'Cluster: 1,000 in flight', 1.3);
+  vsBest('cluster-pipeline-1000', 'Cluster: pipelines of 1,000 across nodes', 1.3);
+  const oneNode = scenario('cluster-one-node-1000');
+  if (oneNode) {
+    const single = row(oneNode, 'ours');
+    const routed = oneNode.rows.find((r) => r.role === 'extra');
+    if (single && routed) {
+      const ratio = routed.median / single.median;
+      targets.push({ name: 'Cluster routing cost (one node)', requirement: '≥ 0.7x the single-node client', measured: `${formatRatio(ratio)} (${pairedRange(routed, single)})`, met: ratio >= 0.7 });
+    }
+  }
   const in100 = scenario('inflight-100');
   const timeoutNote = ((): string | undefined => {
     const ours = in100 && row(in100, 'ours');

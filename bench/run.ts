@@ -10,6 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { redisCommand, startRedisServer, type RedisServerHandle } from '../testkit/redis-server.js';
 import { connectIoredis, connectNodeRedis, connectOurs, oursHasPipeline, type BenchClient } from './clients.js';
+import { runClusterBench } from './cluster.js';
 import { runCompileBench } from './compile-time.js';
 import { runMemoryBench } from './memory.js';
 import { runParserBench } from './parser.js';
@@ -125,6 +126,10 @@ async function main(): Promise<void> {
       results.checks.push('Still the same single connection per client after every scenario (same CLIENT LIST ids).');
       for (const client of all) await client.close();
       await setKey(server, BENCHMARK_KEY, value16);
+    }
+
+    if (runs('cluster')) {
+      results.scenarios.push(...(await runClusterBench({ quick: args.quick, log })));
     }
 
     if (runs('parser')) {

@@ -291,8 +291,13 @@ class ClusterImpl extends RedisClientCommands<string> {
 
   /** Routes one built command: to the node of its keys, split across nodes, or to any or every node. */
   route(info: RoutedInfo, wire: CommandArg[], keyIndexes: readonly number[], decode: Decoder, buffers: boolean): Promise<unknown> {
-    const words = info.name.split(' ').length;
+    const words = info.name.includes(' ') ? info.name.split(' ').length : 1;
     const keys = info.cluster?.channel ? [words] : keyIndexes;
+    // The common case first: one key, one node.
+    if (keys.length === 1) {
+      const placement = this.place(wire[keys[0]!]!);
+      return this.sendRouted(info, wire, wire[keys[0]!], placement === undefined ? this.anyLeader() : this.nodeFor(placement, info), decode, buffers);
+    }
     if (keys.length === 0) {
       const every = info.cluster?.everyNode;
       if (every !== undefined) return this.everyNode(info, wire, decode, buffers, every);
@@ -372,7 +377,7 @@ class ClusterImpl extends RedisClientCommands<string> {
   /** @internal */
   sendOn(address: NodeAddress, asking: boolean, sink: ReplySink, info: CommandInfo, wire: CommandArg[], decode: Decoder, buffers: boolean): void {
     const link = this.link(address);
-    if (info.flags.includes('blocking')) {
+    if (info.blocking === true) {
       link.pool.send(info.name, wire, decode, buffers).then(
         (value) => sink.ok(0, value),
         (error: unknown) => sink.fail(0, error instanceof GoCacheError ? error : new GoCacheConnectionError(String(error))),
