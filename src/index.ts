@@ -7,6 +7,7 @@ export { GoCacheError, GoCacheConnectionError, GoCacheCommandError, GoCacheProto
 export type { Kind, Apply, PromiseKind } from './runtime/kind.js';
 export type { RedisKey, RedisString, RedisValue, PairsInput, ServerKind, CommandArg, RespValue, CommandInfo } from './runtime/types.js';
 export type { ClusterNode, ClientInfo, InfoSections, InfoValue } from './runtime/reply-parsers.js';
+export { Monitor, parseMonitorLine, type MonitorEvent, type MonitorConfig } from './client/monitor.js';
 export { GoCacheCluster, type ClusterOptions, type ClusterApi, type ReadFrom } from './cluster/cluster.js';
 export type { GoCacheShardOptions, Shard, NodeAddress } from './cluster/topology.js';
 export type { ClusterSubscription } from './cluster/subscriptions.js';

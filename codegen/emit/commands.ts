@@ -12,7 +12,7 @@ import { argTsType, checkExpression, optionTsType } from './ts-types.js';
 /** A statement of a generated file: a structure, or text written as it is. */
 export type Statement = string | StatementStructures;
 
-export const infoName = (model: CommandModel) => model.words.join('_').toUpperCase();
+export const infoName = (model: CommandModel) => model.words.join('_').toUpperCase().replace(/-/g, '_');
 /** The descriptor of the calls that block, for a command that blocks only with an option (`XREAD_BLOCKING`). */
 export const blockingInfoName = (model: CommandModel) => `${infoName(model)}_BLOCKING`;
 export const builderName = (model: CommandModel) => `${model.method}Args`;

@@ -16,6 +16,7 @@ import { buildWire, combineSplit } from './dispatch.js';
 import { IsolatedPool } from './isolated.js';
 import { deriveOptions, resolveOptions, type ClientOptions, type GoCacheClientOptions, type RedisServerOptions, type RedisUrl, type RedisUrlOptions, type ResolvedOptions, type Resp3Options } from './options.js';
 import { GoCacheWatchError, MultiImpl, PipelineImpl, type Multi, type Pipeline } from './pipeline.js';
+import { Monitor, type MonitorConfig } from './monitor.js';
 import { openSubscription, type ChannelMessage, type PatternMessage, type Subscription } from './pubsub.js';
 import { rawCommand } from './raw.js';
 import { ReconnectingConnection, type LinkEvents, type LinkState } from './reconnecting.js';
@@ -77,6 +78,15 @@ export interface RedisApi<S extends string | Buffer> {
    * channel is subscribed on the node that owns its slot.
    */
   ssubscribe(...channels: [RedisKey, ...RedisKey[]]): Promise<Subscription<ChannelMessage<S>>>;
+  /**
+   * MONITOR on a connection of its own: every command the server processes, as an async iterable of
+   * `{ time, database, source, args, raw }`. For debugging: MONITOR slows the server down.
+   * ```ts
+   * await using monitor = await redis.monitor();
+   * for await (const { args } of monitor) console.log(args.join(' '));
+   * ```
+   */
+  monitor(config?: MonitorConfig): Promise<Monitor>;
   /**
    * Runs a Lua script by its SHA1 (EVALSHA), so the script text crosses the network once; when the
    * server does not hold it yet (NOSCRIPT, e.g. after a restart or SCRIPT FLUSH) it is sent with
@@ -254,6 +264,10 @@ class CommandClient<S extends string | Buffer> extends RedisClientCommands<S> {
 
   ssubscribe(...channels: RedisKey[]): Promise<Subscription<ChannelMessage<S>>> {
     return openSubscription(this.options, 'shard', channels, { buffers: this.buffersMode }) as Promise<Subscription<ChannelMessage<S>>>;
+  }
+
+  monitor(config?: MonitorConfig): Promise<Monitor> {
+    return Monitor.open(this.options, config);
   }
 
   async runScript(script: string, keys: readonly RedisKey[] = [], args: readonly RedisValue[] = []): Promise<RespValue> {

@@ -14,7 +14,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runGenerator } from '../../codegen/cli.js';
 import { Imports } from '../../codegen/emit/imports.js';
 import { generate } from '../../codegen/generate.js';
-import { loadSpecFile, SpecError } from '../../codegen/load.js';
+import { listSpecFiles, loadSpecFile, SpecError } from '../../codegen/load.js';
 import { exampleLines } from '../../codegen/emit/signatures.js';
 import { buildCommandModel, gocacheView, type CommandModel } from '../../codegen/model.js';
 import { parseReplyType, replyTypeToDecoder, replyTypeToTs, type ReplyType } from '../../codegen/reply-type.js';
@@ -87,7 +87,8 @@ describe('generate(): determinism and the committed output', () => {
     const paths = [...first.files.keys()];
     expect(paths.filter((p) => p.startsWith('generated/commands/')).sort()).toEqual(groups.map((g) => `generated/commands/${g}.ts`).sort());
     expect(paths.filter((p) => !p.startsWith('generated/commands/')).sort()).toEqual(['generated/REFERENCE.md', 'generated/gocache-commands.ts', 'generated/index.ts', 'generated/redis-commands.ts']);
-    expect(first.models).toHaveLength(listFiles(join(root, 'spec'), root).filter((f) => f.endsWith('.yaml')).length);
+    // One model per spec file in a family folder (spec/left-out.yaml, at the top, is not a spec).
+    expect(first.models).toHaveLength(listSpecFiles(join(root, 'spec')).length);
   });
 
   it('starts every file with the do-not-edit header and lists its spec sources', () => {
@@ -177,10 +178,10 @@ describe('check-generated and generate (the CLI, in process, on a copy of the pr
 
   it('(c) --check fails after a spec file is deleted', () => {
     const dir = copyProject('deleted-spec');
-    unlinkSync(join(dir, 'spec/cluster/cluster-nodes.yaml'));
+    // A whole family's specs are gone: its file is extra, and the surfaces are stale.
+    rmSync(join(dir, 'spec/cluster'), { recursive: true });
     const result = cli(dir, true);
     expect(result.code).toBe(1);
-    // The group's only command is gone: its file is extra, and the surfaces are stale.
     expect(result.output).toContain('generated/commands/cluster.ts: not generated from any spec');
     expect(result.output).toContain('generated/redis-commands.ts: differs');
     expect(result.output).toContain('generated/gocache-commands.ts: differs');
@@ -197,14 +198,14 @@ describe('check-generated and generate (the CLI, in process, on a copy of the pr
 
   it('(d) generate repairs generated/ (stale, hand-edited and extra files); --check then passes; a second generate changes nothing', () => {
     const dir = copyProject('regenerate');
-    unlinkSync(join(dir, 'spec/cluster/cluster-nodes.yaml'));
+    rmSync(join(dir, 'spec/cluster'), { recursive: true });
     const surface = join(dir, 'generated/redis-commands.ts');
     writeFileSync(surface, `${readFileSync(surface, 'utf8')}// hand edit\n`);
     writeFileSync(join(dir, 'generated/commands/extra.ts'), 'export {};\n');
 
     // What generate() makes from the copy's spec (it writes nothing itself).
     const expected = generate(dir);
-    const specs = listFiles(join(dir, 'spec'), dir).filter((f) => f.endsWith('.yaml')).length;
+    const specs = listSpecFiles(join(dir, 'spec')).length;
     expect(expected.models).toHaveLength(specs);
     const generated = cli(dir);
     expect(generated.output).toMatch(new RegExp(`^generated ${expected.files.size} files from ${specs} specs \\(\\d+ changed\\)\\.$`));

@@ -162,7 +162,7 @@ type Builder = (context: ArgsContext, ...args: unknown[]) => CommandArg[];
 
 /** The generated builder of a command (`setArgs` in generated/commands/string.ts). */
 export async function builderOf(model: CommandModel): Promise<Builder> {
-  const module = (await import(`../../${familyFile(model.group).replace(/\.ts$/, '.js')}`)) as Record<string, unknown>;
+  const module = (await import(/* @vite-ignore */ `../../${familyFile(model.group).replace(/\.ts$/, '.js')}`)) as Record<string, unknown>;
   const builder = module[`${model.method}Args`];
   if (typeof builder !== 'function') throw new Error(`${familyFile(model.group)} has no ${model.method}Args for ${model.command}`);
   return builder as Builder;

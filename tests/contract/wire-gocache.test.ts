@@ -120,6 +120,11 @@ const CORE: Record<string, { served: (call: Call) => Promise<unknown> } | { refu
   UNWATCH: { neverSent: 'only watch() sends it, and watch() is refused on GoCache' },
   SSUBSCRIBE: { refused: (call) => js()['ssubscribe']!(...(call.builderArgs[0] as unknown[])) },
   SUNSUBSCRIBE: { neverSent: 'a shard channel subscription cannot be opened on GoCache (SSUBSCRIBE is refused)' },
+  MONITOR: { refused: () => js()['monitor']!() },
+  HELLO: { neverSent: 'the handshake sends HELLO only for protocol 3, an option a GoCache client refuses' },
+  SELECT: { neverSent: 'the handshake sends SELECT only for the database option, which a GoCache client refuses' },
+  QUIT: { neverSent: 'close() ends the socket without QUIT' },
+  RESET: { neverSent: 'no method sends it: a new client is the reset' },
 };
 
 function core(model: CommandModel): (typeof CORE)[string] {

@@ -45,6 +45,16 @@ const KNOWN_REFUSALS: Record<string, { at: 'getkeys' | 'send'; error: RegExp; wh
     error: /^ERR Protocol version is not an integer or out of range$/,
     why: 'as for auth: HELLO SETNAME n without a protover',
   },
+  'CLIENT KILL required arguments': {
+    at: 'send',
+    error: /^ERR wrong number of arguments for 'client\|kill' command$/,
+    why: 'every filter of CLIENT KILL is optional, but the server needs at least one; the spec format cannot say "at least one of these options" yet',
+  },
+  'XTRIM required arguments': {
+    at: 'send',
+    error: /^ERR syntax error, LIMIT cannot be used without the special ~ option$/,
+    why: "the representative call gives LIMIT with the '=' operator; the spec format cannot tie LIMIT to '~' (its doc says so)",
+  },
   'HRANDFIELD option withvalues': {
     at: 'send',
     error: /^ERR value is not an integer or out of range$/,
@@ -265,5 +275,5 @@ it('sends every blocking command inside MULTI/EXEC and runs the others for real,
   expect(sentAs('multi-exec')).toContain('BLPOP');
   expect(sentAs('multi-discard')).toContain('CONFIG SET');
   expect(sentAs('execute')).toEqual(expect.arrayContaining(['SET', 'SORT', 'FLUSHALL']));
-  expect(Object.keys(KNOWN_REFUSALS).every((name) => models.some((m) => name.startsWith(`${m.command} option `)))).toBe(true);
+  expect(Object.keys(KNOWN_REFUSALS).every((name) => models.some((m) => name.startsWith(`${m.command} `)))).toBe(true);
 });

@@ -89,7 +89,7 @@ describe('key positions recorded while building', () => {
   });
 
   it("EVAL's keys are keys (its script and argv are not)", () => {
-    expect(keyed((c) => evalArgs(c, 'return 1', ['k1', 'k2'], 'argv'))).toMatchObject({ keys: ['k1', 'k2'], at: [3, 4] });
+    expect(keyed((c) => evalArgs(c, 'return 1', ['k1', 'k2'], ['argv']))).toMatchObject({ keys: ['k1', 'k2'], at: [3, 4] });
     expect(EVAL.cluster).toBeUndefined();
   });
 });
