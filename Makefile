@@ -38,7 +38,7 @@ typecheck: $(NODE_MODULES)
 test: setup check-generated typecheck spec-drift
 	npx vitest run
 
-check: test
+check: test docs
 
 # dist/esm (import; require on Node >= 20.19) and dist/cjs (require on older Node 20): package.json's build script.
 build: $(NODE_MODULES)
@@ -57,3 +57,24 @@ spec-drift: setup
 # Our client against ioredis and node-redis on one local redis-server; prints ratios (not run by tests).
 bench: setup
 	npx tsx bench/run.ts
+
+# API reference: `make docs` builds a static TypeDoc site of the public API (src/index.ts: client,
+# options, errors, pipelines, subscriptions, cluster, monitor, and the generated commands with their
+# JSDoc) in docs/api/ (git-ignored; open docs/api/index.html), then checks that the main pages are
+# there. Part of `make check`; any TypeDoc warning fails it (typedoc.json). TypeDoc needs TypeScript
+# 5's JS API, which the root's TypeScript 7 lacks: TypeDoc and TypeScript 5.9 are pinned in tools/docs/
+# (its own package-lock.json) and installed there with `npm ci` on first use.
+DOCS_MODULES := tools/docs/node_modules/.package-lock.json
+DOCS_PAGES := variables/GoCacheClient variables/GoCacheCluster interfaces/ClientOptions interfaces/ClusterOptions \
+  classes/GoCacheError classes/GoCacheCommandError classes/Subscription types/Pipeline types/Multi
+
+$(DOCS_MODULES): tools/docs/package.json tools/docs/package-lock.json
+	npm ci --prefix tools/docs --no-audit --no-fund
+	@touch $@
+
+.PHONY: docs
+docs: $(NODE_MODULES) $(DOCS_MODULES)
+	node tools/docs/node_modules/typedoc/bin/typedoc --options typedoc.json
+	@for page in $(DOCS_PAGES); do \
+	  test -f docs/api/$$page.html || { echo "docs: docs/api/$$page.html is missing" >&2; exit 1; }; \
+	done

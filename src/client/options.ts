@@ -41,7 +41,10 @@ export interface OfflineQueueOptions {
   timeout?: number;
 }
 
-/** Reply limits: a reply past one is a GoCacheProtocolError naming the limit, and the connection closes. */
+/**
+ * Reply limits: a reply past one is a GoCacheProtocolError naming the limit, and the connection closes.
+ * @interface
+ */
 export type ReplyLimits = Pick<RespParserOptions, 'maxBulkLength' | 'maxAggregateLength' | 'maxDepth' | 'maxLineLength'>;
 
 export interface ClientOptions {

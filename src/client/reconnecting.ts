@@ -29,9 +29,16 @@ import { handshake } from './handshake.js';
 import type { ResolvedOptions } from './options.js';
 import { Queue } from './queue.js';
 
+/**
+ * Where a client's connection is (`client.status`).
+ * @inline
+ */
 export type LinkState = 'connecting' | 'ready' | 'reconnecting' | 'closed';
 
-/** The events of a client (and of its subscriptions), with their arguments. */
+/**
+ * The events of a client (and of its subscriptions), with their arguments.
+ * @inline
+ */
 export interface LinkEvents {
   connect: [];
   ready: [];

@@ -750,6 +750,10 @@ export type GoCacheCluster<T extends ServerKind = 'gocache'> = T extends 'redis'
   ? ClusterApi<T> & RedisClientCommands<string>
   : ClusterApi<T> & GoCacheCommands<string, PromiseKind>;
 
+/**
+ * What `GoCacheCluster` is as a value: `connect`, typed per server.
+ * @inline
+ */
 export interface GoCacheClusterFactory {
   connect(options: ClusterOptions & { server: 'redis' }): Promise<GoCacheCluster<'redis'>>;
   connect(options: ClusterOptions & { shards: readonly GoCacheShardOptions[]; server?: 'gocache' }): Promise<GoCacheCluster<'gocache'>>;

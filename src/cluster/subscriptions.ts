@@ -38,7 +38,7 @@ export class ClusterSubscription implements AsyncIterable<ChannelMessage<string>
     this.parts.forEach(visit);
   }
 
-  /** Takes a part in: its messages join the others from now on. */
+  /** @internal Takes a part in: its messages join the others from now on. */
   add(part: Part): void {
     if (this.closed || this.failure !== undefined) {
       part.destroy();

@@ -41,6 +41,7 @@ export interface ArgsContext {
  * 'ok' every part answered OK), or refused; no key: any node, or `everyNode` merged ('sum', 'concat',
  * 'ok', 'equal': the same answer from each); `refuse`: why a cluster client does not send it;
  * `channel`: routed by its channel (the first argument) like a key.
+ * @inline
  */
 export interface ClusterRouting {
   readonly split?: 'sum' | 'ordered' | 'ok';
