@@ -78,3 +78,10 @@ docs: $(NODE_MODULES) $(DOCS_MODULES)
 	@for page in $(DOCS_PAGES); do \
 	  test -f docs/api/$$page.html || { echo "docs: docs/api/$$page.html is missing" >&2; exit 1; }; \
 	done
+
+# Mutation score (StrykerJS, stryker.config.mjs) of the RESP encoder and parser, the decoders, the
+# connection and the generator's model; not part of `make test`. Report: coverage/mutation/mutation.html.
+# `MUTATE=encoder,decoders make mutate` mutates some of them only.
+.PHONY: mutate
+mutate: setup
+	npx stryker run
