@@ -152,6 +152,9 @@ export function renderReport(results: AllResults): { text: string; targets: Targ
     return `commandTimeout: 5000 at 100 in flight: ours with / without = ${formatRatio(timed.median / ours.median)} (${pairedRange(timed, ours)})${peer}`;
   })();
   if (timeoutNote) out.push('', `**Timeouts.** ${timeoutNote}.`);
+  const traced = in100 && row(in100, 'ours-traced');
+  const untraced = in100 && row(in100, 'ours');
+  if (traced && untraced) out.push('', `**Tracing.** 100 in flight with a gocache:command subscriber / without one: ${formatRatio(traced.median / untraced.median)} (${pairedRange(traced, untraced)}); without a subscriber the cost is one hasSubscribers check per command.`);
 
   // Parser.
   if (results.parser) {

@@ -4,6 +4,7 @@
  * interleaved: round r runs every contestant once, in an order rotated by r, so drift on a noisy
  * machine hits everyone alike; the result is the median of the rounds.
  */
+import { tracingChannel } from 'node:diagnostics_channel';
 import { performance } from 'node:perf_hooks';
 import type { BenchClient, Family } from './clients.js';
 import { alternatingRate, BENCHMARK_KEY, redisBenchmark } from './redis-benchmark.js';
@@ -177,6 +178,33 @@ function clientContestant(client: BenchClient, role: Role, run: (client: BenchCl
   };
 }
 
+/**
+ * Ours with a subscriber on the gocache:command tracing channel during its runs only (a subscriber is
+ * process-wide): what tracing costs when someone listens. It does what a span would: reads the
+ * context at start and at the end.
+ */
+function tracedContestant(client: BenchClient, run: (client: BenchClient, ops: number) => Promise<void>, expected: string): Contestant {
+  const channel = tracingChannel<unknown, { command: string; argsCount: number; replySize?: number }>('gocache:command');
+  let seen = 0;
+  const subscriber = {
+    start: (context: { command: string; argsCount: number }) => void (seen += context.argsCount),
+    end: () => undefined,
+    asyncStart: () => undefined,
+    asyncEnd: (context: { replySize?: number }) => void (seen += context.replySize ?? 0),
+    error: () => undefined,
+  };
+  const traced = async (c: BenchClient, ops: number): Promise<void> => {
+    channel.subscribe(subscriber);
+    try {
+      await run(c, ops);
+    } finally {
+      channel.unsubscribe(subscriber);
+    }
+    if (seen === 0) throw new Error('the tracing subscriber saw no command');
+  };
+  return clientContestant(client, 'extra', traced, expected, 'ours with a gocache:command subscriber', 'ours-traced');
+}
+
 function describe(value: unknown): string {
   return typeof value === 'string' ? `${value.length} chars` : String(value);
 }
@@ -244,7 +272,7 @@ export function buildScenarios(ctx: ScenarioContext): Scenario[] {
     const run = async (client: BenchClient, ops: number): Promise<void> => inFlight(ops, depth, () => client.get(BENCHMARK_KEY));
     scenario.contestants = [
       clientContestant(clients.ours, 'ours', run, value16),
-      ...(withTimeout ? [clientContestant(clients.oursTimeout, 'extra', run, value16)] : []),
+      ...(withTimeout ? [clientContestant(clients.oursTimeout, 'extra', run, value16), tracedContestant(clients.ours, run, value16)] : []),
       ...peers.map((c) => clientContestant(c, 'peer', run, value16)),
       ceiling(scenario, ctx, depth, ['get'], 16, 1, getRate),
     ];

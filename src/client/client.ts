@@ -17,6 +17,7 @@ import { IsolatedPool } from './isolated.js';
 import { deriveOptions, resolveOptions, type ClientOptions, type GoCacheClientOptions, type RedisServerOptions, type RedisUrl, type RedisUrlOptions, type ResolvedOptions, type Resp3Options } from './options.js';
 import { GoCacheWatchError, MultiImpl, PipelineImpl, type Multi, type Pipeline } from './pipeline.js';
 import { Monitor, type MonitorConfig } from './monitor.js';
+import { traceTarget, tracing, type TraceTarget } from './tracing.js';
 import { openSubscription, type ChannelMessage, type PatternMessage, type Subscription } from './pubsub.js';
 import { rawCommand } from './raw.js';
 import { ReconnectingConnection, type LinkEvents, type LinkState } from './reconnecting.js';
@@ -202,6 +203,8 @@ export interface ClientCore {
   readonly pool: IsolatedPool;
   readonly options: Readonly<ResolvedOptions>;
   readonly context: ArgsContext;
+  /** Where traces say its commands go (tracing.ts). */
+  readonly trace: TraceTarget;
 }
 
 /** The commands over a client's link, bulk strings decoded as `S`: the client and its views. */
@@ -233,12 +236,19 @@ class CommandClient<S extends string | Buffer> extends RedisClientCommands<S> {
     } catch (error) {
       return Promise.reject(error) as never;
     }
+    if (!tracing.commands) return this.send(info, wires, decode) as never;
+    const words = info.name.includes(' ') ? 2 : 1;
+    const argsCount = wires.reduce((count, wire) => count + wire.length - words, 0);
+    return tracing.command(this.core.trace, info.name, argsCount, () => this.send(info, wires, decode)) as never;
+  }
+
+  private send(info: CommandInfo, wires: CommandArg[][], decode: Decoder): Promise<unknown> {
     const { link, pool } = this.core;
     // A reply of raw bytes (DUMP) is read as bytes whatever the view.
     const buffers = this.buffersMode || info.replyBytes === true;
-    if (info.blocking === true) return pool.send(info.name, wires[0]!, decode, buffers, this.signal) as never;
-    if (wires.length === 1) return link.send(info.name, wires[0]!, decode, buffers, this.signal) as never;
-    return Promise.all(wires.map((wire) => link.send(info.name, wire, decode, buffers, this.signal))).then((replies) => combineSplit(info, replies)) as never;
+    if (info.blocking === true) return pool.send(info.name, wires[0]!, decode, buffers, this.signal);
+    if (wires.length === 1) return link.send(info.name, wires[0]!, decode, buffers, this.signal);
+    return Promise.all(wires.map((wire) => link.send(info.name, wire, decode, buffers, this.signal))).then((replies) => combineSplit(info, replies));
   }
 
   pipeline(): PipelineImpl<S> {
@@ -308,7 +318,7 @@ class ClientImpl extends CommandClient<string> {
     const link = await ReconnectingConnection.open(resolved);
     const pool = new IsolatedPool(resolved);
     link.on('end', (reason) => pool.closeAll(reason));
-    return new ClientImpl({ link, pool, options: resolved, context: { server: resolved.server } });
+    return new ClientImpl({ link, pool, options: resolved, context: { server: resolved.server }, trace: traceTarget(resolved) });
   }
 
   async watch(keys: readonly RedisKey[], build: (tx: ClientImpl) => Promise<MultiImpl<string>> | MultiImpl<string>, options: { retries?: number } = {}): Promise<unknown[]> {

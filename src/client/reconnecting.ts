@@ -26,6 +26,7 @@ import { GoCacheAbortError, GoCacheConnectionError, GoCacheError } from '../runt
 import type { CommandArg, Decoder } from '../runtime/types.js';
 import { addressOf, Connection, serverName, type FrameHandler, type ReplySink } from './connection.js';
 import { handshake } from './handshake.js';
+import { traceTarget, tracing } from './tracing.js';
 import type { ResolvedOptions } from './options.js';
 import { Queue } from './queue.js';
 
@@ -202,7 +203,7 @@ export class ReconnectingConnection {
   // -------------------------------------------------------------------------------------------------
 
   private connectOnce(): Promise<Connection> {
-    return (async () => {
+    return tracing.connect(traceTarget(this.options), this.attempt, async () => {
       const connection = await Connection.open(this.options);
       this.emit('connect');
       try {
@@ -212,7 +213,7 @@ export class ReconnectingConnection {
         throw error;
       }
       return connection;
-    })();
+    });
   }
 
   /** A new ready connection: watch it, resubscribe, send what was queued. */

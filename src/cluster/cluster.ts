@@ -32,6 +32,7 @@ import { GoCachePipelineError, MultiImpl, type Multi, type Pipeline, type Settle
 import { rawCommand } from '../client/raw.js';
 import { openSubscription, type ChannelMessage, type Subscription } from '../client/pubsub.js';
 import { ReconnectingConnection } from '../client/reconnecting.js';
+import { traceTarget, tracing } from '../client/tracing.js';
 import { ClusterSubscription } from './subscriptions.js';
 import {
   GoCacheTopology,
@@ -128,7 +129,7 @@ class NodeLink {
   }
 
   core(context: ArgsContext): Promise<ClientCore> {
-    return this.open().then((link) => ({ link, pool: this.pool, options: this.options, context }));
+    return this.open().then((link) => ({ link, pool: this.pool, options: this.options, context, trace: traceTarget(this.options) }));
   }
 
   close(reason?: GoCacheError): void {
@@ -371,7 +372,11 @@ class ClusterImpl extends RedisClientCommands<string> {
 
   /** Sends to `address`, following MOVED and ASK (bounded), failing fast on an unreachable node. */
   sendRouted(info: CommandInfo, wire: CommandArg[], key: CommandArg | undefined, address: NodeAddress, decode: Decoder, buffers: boolean): Promise<unknown> {
-    return new Promise((resolve, reject) => new Routed(this, info, wire, key, decode, buffers, resolve, reject).send(address, false));
+    const send = () => new Promise((resolve, reject) => new Routed(this, info, wire, key, decode, buffers, resolve, reject).send(address, false));
+    if (!tracing.commands) return send();
+    const { host, port } = splitAddress(address);
+    const words = info.name.includes(' ') ? 2 : 1;
+    return tracing.command({ server: this.options.server, serverAddress: host, serverPort: port, database: 0 }, info.name, wire.length - words, send);
   }
 
   /** @internal */
