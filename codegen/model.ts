@@ -56,6 +56,10 @@ export interface ArgModel {
   countOf?: string;
   /** For `pairs`: every first part, then every second part (`STREAMS k1 k2 id1 id2`). */
   columns?: boolean;
+  /** A glob pattern over key names: keyPrefix applies. */
+  keyPattern?: true;
+  /** A key-typed argument keyPrefix does not apply to (a shard channel). */
+  unprefixed?: true;
   since?: string;
   gocache: boolean;
   doc?: string;
@@ -92,6 +96,8 @@ export interface ReplyModel {
   cases: ReplyCase[];
   /** A hand-written parser of src/runtime/reply-parsers.ts, and the TypeScript type it returns. */
   parse?: { name: string; as: string };
+  /** Where the reply holds key names (keyPrefix is removed from them): CommandInfo.replyKeys. */
+  keys?: 'each' | 'one' | 'first' | 'scan';
   doc?: string;
 }
 
@@ -188,6 +194,14 @@ function argModel(raw: RawArg, file: string, where: string): ArgModel {
     if (type !== 'pairs') throw new SpecError(file, `${where}.columns`, 'columns applies to pairs arguments only');
     model.columns = raw.columns;
   }
+  if (raw.keyPattern !== undefined) {
+    if (type !== 'string') throw new SpecError(file, `${where}.keyPattern`, 'keyPattern applies to string arguments only');
+    model.keyPattern = true;
+  }
+  if (raw.prefixed !== undefined) {
+    if (type !== 'key') throw new SpecError(file, `${where}.prefixed`, 'prefixed applies to key arguments only');
+    model.unprefixed = true;
+  }
   if (raw.required !== undefined) {
     if (raw.token === undefined) throw new SpecError(file, `${where}.required`, 'required is for an argument with a token (one without a token is a positional parameter already)');
     if (type === 'flag') throw new SpecError(file, `${where}.required`, 'a pure token that is always sent is part of the command, not an argument');
@@ -220,6 +234,7 @@ function replyModel(raw: RawSpec['reply'], file: string, field = 'reply'): Reply
     if (model.cases.length > 0) throw new SpecError(file, 'reply.parse', 'a parsed reply has no cases');
     model.parse = { name: raw.parse, as: raw.as! };
   }
+  if (raw.keys !== undefined) model.keys = raw.keys;
   if (raw.doc !== undefined) model.doc = raw.doc;
   return model;
 }

@@ -16,6 +16,10 @@ export interface RawArg {
   required?: boolean;
   /** For pairs: every first part, then every second part (XREAD's `STREAMS key key id id`). */
   columns?: boolean;
+  /** A string that is a glob pattern over key names (KEYS, SCAN's MATCH): the client's keyPrefix applies. */
+  keyPattern?: true;
+  /** A key-typed argument that is not a key's name (a shard channel, placed like a key): no keyPrefix. */
+  prefixed?: false;
   since?: string;
   gocache?: false;
   doc?: string;
@@ -30,6 +34,8 @@ export interface RawReply {
   cases?: Array<{ when: string[]; type: string }>;
   parse?: string;
   as?: string;
+  /** Where the reply holds key names, which lose the client's keyPrefix: 'each' string, the 'one' string, the 'first' element, or SCAN's page ('scan'). */
+  keys?: 'each' | 'one' | 'first' | 'scan';
   doc?: string;
 }
 

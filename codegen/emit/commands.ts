@@ -50,6 +50,7 @@ function descriptor(model: CommandModel, imports: Imports): Statement {
     ...(model.gocache.split ? [`split: '${model.gocache.split}'`] : []),
     ...(model.blocking.when === 'always' ? ['blocking: true'] : model.blocking.when === 'option' ? [`blockingWhen: '${model.blocking.option.name}'`] : []),
     ...(model.replyBytes ? ['replyBytes: true'] : []),
+    ...(model.reply.keys !== undefined ? [`replyKeys: '${model.reply.keys}'`] : []),
     ...(model.cluster !== undefined ? [`cluster: { ${Object.entries(model.cluster).map(([k, v]) => `${k}: ${typeof v === 'string' ? quote(v) : String(v)}`).join(', ')} }`] : []),
   ];
   return {

@@ -50,10 +50,11 @@ export function checkExpression(arg: ArgModel, value: string, command: string, i
   switch (arg.type) {
     case 'key':
       // `at` is where the key lands on the wire (wire.length just before it is pushed).
-      return `${check('argKeyAt')}(${value}, ${command}, ${name}, context, ${at})`;
+      return `${check('argKeyAt')}(${value}, ${command}, ${name}, context, ${at}${arg.unprefixed ? ', false' : ''})`;
     case 'value':
       return `${check('argValue')}(${value}, ${command}, ${name})`;
     case 'string':
+      if (arg.keyPattern) return `${check('argKeyPattern')}(${value}, ${command}, ${name}, context)`;
       return `${check('argString')}(${value}, ${command}, ${name})`;
     case 'integer':
       return `${check('argInteger')}(${value}, ${command}, ${name}${bounds(arg)})`;

@@ -204,7 +204,7 @@ export function clusterForgetArgs(context: ArgsContext, nodeId: RedisString): Co
 export const decodeClusterForget: Decoder = literal('OK');
 
 /** CLUSTER GETKEYSINSLOT: Get keys of a hash slot that this node holds. */
-export const CLUSTER_GETKEYSINSLOT: CommandInfo = { name: 'CLUSTER GETKEYSINSLOT', flags: [], keys: [], gocache: false, gocacheInMulti: false, redis: '3.0.0' };
+export const CLUSTER_GETKEYSINSLOT: CommandInfo = { name: 'CLUSTER GETKEYSINSLOT', flags: [], keys: [], gocache: false, gocacheInMulti: false, redis: '3.0.0', replyKeys: 'each' };
 
 /** The arguments of CLUSTER GETKEYSINSLOT, checked. Throws GoCacheArgumentError before anything is sent. */
 export function clusterGetkeysinslotArgs(context: ArgsContext, slot: number, count: number): CommandArg[] {

@@ -18,7 +18,7 @@ export function blmoveArgs(context: ArgsContext, source: RedisKey, destination: 
 export const decodeBlmove: Decoder = nullable(bulkString);
 
 /** BLMPOP: Pop one or more elements from the first non-empty list of the given keys, waiting for one when all are empty. */
-export const BLMPOP: CommandInfo = { name: 'BLMPOP', flags: ['blocking', 'write'], keys: ['keys'], gocache: false, gocacheInMulti: false, redis: '7.0.0', blocking: true };
+export const BLMPOP: CommandInfo = { name: 'BLMPOP', flags: ['blocking', 'write'], keys: ['keys'], gocache: false, gocacheInMulti: false, redis: '7.0.0', blocking: true, replyKeys: 'first' };
 
 /** Options of `blmpop` (BLMPOP). */
 export type BlmpopOptions = {
@@ -52,7 +52,7 @@ export function blmpopArgs(context: ArgsContext, timeout: number, keys: Readonly
 export const decodeBlmpop: Decoder = nullable(tupleOf(bulkString, arrayOf(bulkString)));
 
 /** BLPOP: Remove and return the first element of the first non-empty list of the given keys, waiting for one when all are empty. */
-export const BLPOP: CommandInfo = { name: 'BLPOP', flags: ['blocking', 'noscript', 'write'], keys: ['keys'], gocache: false, gocacheInMulti: false, redis: '2.0.0', blocking: true };
+export const BLPOP: CommandInfo = { name: 'BLPOP', flags: ['blocking', 'noscript', 'write'], keys: ['keys'], gocache: false, gocacheInMulti: false, redis: '2.0.0', blocking: true, replyKeys: 'first' };
 
 /** The arguments of BLPOP, checked. Throws GoCacheArgumentError before anything is sent. */
 export function blpopArgs(context: ArgsContext, keys: ReadonlyArray<RedisKey>, timeout: number): CommandArg[] {
@@ -71,7 +71,7 @@ export function blpopArgs(context: ArgsContext, keys: ReadonlyArray<RedisKey>, t
 export const decodeBlpop: Decoder = nullable(tupleOf(bulkString, bulkString));
 
 /** BRPOP: Remove and return the last element of the first non-empty list of the given keys, waiting for one when all are empty. */
-export const BRPOP: CommandInfo = { name: 'BRPOP', flags: ['blocking', 'noscript', 'write'], keys: ['keys'], gocache: false, gocacheInMulti: false, redis: '2.0.0', blocking: true };
+export const BRPOP: CommandInfo = { name: 'BRPOP', flags: ['blocking', 'noscript', 'write'], keys: ['keys'], gocache: false, gocacheInMulti: false, redis: '2.0.0', blocking: true, replyKeys: 'first' };
 
 /** The arguments of BRPOP, checked. Throws GoCacheArgumentError before anything is sent. */
 export function brpopArgs(context: ArgsContext, keys: ReadonlyArray<RedisKey>, timeout: number): CommandArg[] {
@@ -155,7 +155,7 @@ export function lmoveArgs(context: ArgsContext, source: RedisKey, destination: R
 export const decodeLmove: Decoder = nullable(bulkString);
 
 /** LMPOP: Pop one or more elements from the first non-empty list of the given keys. */
-export const LMPOP: CommandInfo = { name: 'LMPOP', flags: ['write'], keys: ['keys'], gocache: false, gocacheInMulti: false, redis: '7.0.0' };
+export const LMPOP: CommandInfo = { name: 'LMPOP', flags: ['write'], keys: ['keys'], gocache: false, gocacheInMulti: false, redis: '7.0.0', replyKeys: 'first' };
 
 /** Options of `lmpop` (LMPOP). */
 export type LmpopOptions = {

@@ -147,7 +147,7 @@ export const SPUBLISH: CommandInfo = { name: 'SPUBLISH', flags: ['fast', 'pubsub
 /** The arguments of SPUBLISH, checked. Throws GoCacheArgumentError before anything is sent. */
 export function spublishArgs(context: ArgsContext, shardChannel: RedisKey, message: RedisValue): CommandArg[] {
   if (context.server === 'gocache') throw notOnGoCache(SPUBLISH.name);
-  const wire: CommandArg[] = ['SPUBLISH', argKeyAt(shardChannel, SPUBLISH.name, 'shardChannel', context, 1), argValue(message, SPUBLISH.name, 'message')];
+  const wire: CommandArg[] = ['SPUBLISH', argKeyAt(shardChannel, SPUBLISH.name, 'shardChannel', context, 1, false), argValue(message, SPUBLISH.name, 'message')];
   return wire;
 }
 
@@ -163,7 +163,7 @@ export function ssubscribeArgs(context: ArgsContext, shardChannels: ReadonlyArra
   const wire: CommandArg[] = ['SSUBSCRIBE'];
   argNonEmpty(shardChannels, SSUBSCRIBE.name, 'shardChannels');
   for (const item of shardChannels) {
-    wire.push(argKeyAt(item, SSUBSCRIBE.name, 'shardChannels', context, wire.length));
+    wire.push(argKeyAt(item, SSUBSCRIBE.name, 'shardChannels', context, wire.length, false));
   }
 
   return wire;
@@ -198,7 +198,7 @@ export function sunsubscribeArgs(context: ArgsContext, shardChannels?: ReadonlyA
   const wire: CommandArg[] = ['SUNSUBSCRIBE'];
   if (shardChannels !== undefined) {
     for (const item of shardChannels) {
-      wire.push(argKeyAt(item, SUNSUBSCRIBE.name, 'shardChannels', context, wire.length));
+      wire.push(argKeyAt(item, SUNSUBSCRIBE.name, 'shardChannels', context, wire.length, false));
     }
 
   }

@@ -5,7 +5,7 @@ import { argDouble, argEnum, argExclusive, argFlag, argInteger, argKeyAt, argNon
 import { arrayOf, bulkString, double, integer, nullable, pairsOf, tupleOf } from '../../src/runtime/decoders.js';
 import type { ArgsContext, CommandArg, CommandInfo, Decoder, RedisKey, RedisString, RedisValue } from '../../src/runtime/types.js';
 /** BZMPOP: Pop members with the lowest or highest scores from the first non-empty sorted set of the given keys, waiting until one has members. */
-export const BZMPOP: CommandInfo = { name: 'BZMPOP', flags: ['blocking', 'write'], keys: ['keys'], gocache: false, gocacheInMulti: false, redis: '7.0.0', blocking: true };
+export const BZMPOP: CommandInfo = { name: 'BZMPOP', flags: ['blocking', 'write'], keys: ['keys'], gocache: false, gocacheInMulti: false, redis: '7.0.0', blocking: true, replyKeys: 'first' };
 
 /** Options of `bzmpop` (BZMPOP). */
 export type BzmpopOptions = {
@@ -39,7 +39,7 @@ export function bzmpopArgs(context: ArgsContext, timeout: number, keys: Readonly
 export const decodeBzmpop: Decoder = nullable(tupleOf(bulkString, pairsOf(bulkString, double)));
 
 /** BZPOPMAX: Remove and return the member with the highest score from the first non-empty sorted set, waiting until one has a member. */
-export const BZPOPMAX: CommandInfo = { name: 'BZPOPMAX', flags: ['blocking', 'fast', 'noscript', 'write'], keys: ['keys'], gocache: false, gocacheInMulti: false, redis: '5.0.0', blocking: true };
+export const BZPOPMAX: CommandInfo = { name: 'BZPOPMAX', flags: ['blocking', 'fast', 'noscript', 'write'], keys: ['keys'], gocache: false, gocacheInMulti: false, redis: '5.0.0', blocking: true, replyKeys: 'first' };
 
 /** The arguments of BZPOPMAX, checked. Throws GoCacheArgumentError before anything is sent. */
 export function bzpopmaxArgs(context: ArgsContext, keys: ReadonlyArray<RedisKey>, timeout: number): CommandArg[] {
@@ -58,7 +58,7 @@ export function bzpopmaxArgs(context: ArgsContext, keys: ReadonlyArray<RedisKey>
 export const decodeBzpopmax: Decoder = nullable(tupleOf(bulkString, bulkString, double));
 
 /** BZPOPMIN: Remove and return the member with the lowest score from the first non-empty sorted set, waiting until one has a member. */
-export const BZPOPMIN: CommandInfo = { name: 'BZPOPMIN', flags: ['blocking', 'fast', 'noscript', 'write'], keys: ['keys'], gocache: false, gocacheInMulti: false, redis: '5.0.0', blocking: true };
+export const BZPOPMIN: CommandInfo = { name: 'BZPOPMIN', flags: ['blocking', 'fast', 'noscript', 'write'], keys: ['keys'], gocache: false, gocacheInMulti: false, redis: '5.0.0', blocking: true, replyKeys: 'first' };
 
 /** The arguments of BZPOPMIN, checked. Throws GoCacheArgumentError before anything is sent. */
 export function bzpopminArgs(context: ArgsContext, keys: ReadonlyArray<RedisKey>, timeout: number): CommandArg[] {
@@ -406,7 +406,7 @@ export function zlexcountArgs(context: ArgsContext, key: RedisKey, min: RedisStr
 export const decodeZlexcount: Decoder = integer;
 
 /** ZMPOP: Pop one or more members with the lowest or highest scores from the first non-empty sorted set of the given keys. */
-export const ZMPOP: CommandInfo = { name: 'ZMPOP', flags: ['write'], keys: ['keys'], gocache: false, gocacheInMulti: false, redis: '7.0.0' };
+export const ZMPOP: CommandInfo = { name: 'ZMPOP', flags: ['write'], keys: ['keys'], gocache: false, gocacheInMulti: false, redis: '7.0.0', replyKeys: 'first' };
 
 /** Options of `zmpop` (ZMPOP). */
 export type ZmpopOptions = {

@@ -12,7 +12,7 @@ import { RedisClientCommands } from '../../generated/redis-commands.js';
 import { GoCacheArgumentError, GoCacheCommandError, GoCacheConnectionError } from '../runtime/errors.js';
 import type { PromiseKind } from '../runtime/kind.js';
 import type { ArgsBuilder, ArgsContext, CommandArg, CommandInfo, Decoder, RedisKey, RedisString, RedisValue, RespValue, ServerKind } from '../runtime/types.js';
-import { buildWire, combineSplit } from './dispatch.js';
+import { buildWire, combineSplit, unprefixedDecoder } from './dispatch.js';
 import { IsolatedPool } from './isolated.js';
 import { deriveOptions, resolveOptions, type ClientOptions, type GoCacheClientOptions, type RedisServerOptions, type RedisUrl, type RedisUrlOptions, type ResolvedOptions, type Resp3Options } from './options.js';
 import { GoCacheWatchError, MultiImpl, PipelineImpl, type Multi, type Pipeline } from './pipeline.js';
@@ -229,13 +229,14 @@ class CommandClient<S extends string | Buffer> extends RedisClientCommands<S> {
    * Sends the command (several, summed, where GoCache takes one element at a time; a blocking one on a
    * connection of its own); a bad argument rejects before anything is sent.
    */
-  protected override dispatch(info: CommandInfo, build: ArgsBuilder, decode: Decoder): never {
+  protected override dispatch(info: CommandInfo, build: ArgsBuilder, keyedDecode: Decoder): never {
     let wires: CommandArg[][];
     try {
       wires = buildWire(info, build, this.core.context);
     } catch (error) {
       return Promise.reject(error) as never;
     }
+    const decode = unprefixedDecoder(info, keyedDecode, this.core.context);
     if (!tracing.commands) return this.send(info, wires, decode) as never;
     const words = info.name.includes(' ') ? 2 : 1;
     const argsCount = wires.reduce((count, wire) => count + wire.length - words, 0);
@@ -318,7 +319,7 @@ class ClientImpl extends CommandClient<string> {
     const link = await ReconnectingConnection.open(resolved);
     const pool = new IsolatedPool(resolved);
     link.on('end', (reason) => pool.closeAll(reason));
-    return new ClientImpl({ link, pool, options: resolved, context: { server: resolved.server }, trace: traceTarget(resolved) });
+    return new ClientImpl({ link, pool, options: resolved, context: { server: resolved.server, ...(resolved.keyPrefix !== undefined ? { keyPrefix: resolved.keyPrefix } : {}) }, trace: traceTarget(resolved) });
   }
 
   async watch(keys: readonly RedisKey[], build: (tx: ClientImpl) => Promise<MultiImpl<string>> | MultiImpl<string>, options: { retries?: number } = {}): Promise<unknown[]> {

@@ -2,7 +2,7 @@
  * What every kind of caller (client, buffers view, pipeline, transaction) does with a command before
  * handing it on: build its checked arguments, and adapt it to GoCache where the spec says how.
  */
-import type { ArgsBuilder, ArgsContext, CommandArg, CommandInfo } from '../runtime/types.js';
+import type { ArgsBuilder, ArgsContext, CommandArg, CommandInfo, Decoder } from '../runtime/types.js';
 
 /**
  * The wire commands for one call: one, or, for a command GoCache takes one element at a time (its
@@ -26,4 +26,42 @@ export function combineSplit(info: CommandInfo, replies: readonly unknown[]): un
     default:
       return replies[0];
   }
+}
+
+/**
+ * The decoder of a command under a keyPrefix: where the spec says its reply holds key names
+ * (`replyKeys`), the prefix is removed from them, so that a key read back (KEYS, SCAN, BLPOP's
+ * [key, value]) is the name the caller would pass. Lists of keys (KEYS, a SCAN page) keep only the
+ * keys under the prefix: a SCAN without MATCH walks every key, and its pages hold the client's own.
+ */
+export function unprefixedDecoder(info: CommandInfo, decode: Decoder, context: ArgsContext): Decoder {
+  const prefix = context.keyPrefix;
+  const where = info.replyKeys;
+  if (prefix === undefined || where === undefined) return decode;
+  const text = typeof prefix === 'string' ? prefix : prefix.toString('utf8');
+  const bytes = typeof prefix === 'string' ? Buffer.from(prefix, 'utf8') : prefix;
+  const has = (key: unknown): boolean => (typeof key === 'string' ? key.startsWith(text) : Buffer.isBuffer(key) && key.subarray(0, bytes.length).equals(bytes));
+  const strip = (key: unknown): unknown => {
+    if (!has(key)) return key;
+    return typeof key === 'string' ? key.slice(text.length) : (key as Buffer).subarray(bytes.length);
+  };
+  const own = (keys: unknown[]): unknown[] => keys.filter(has).map(strip);
+  return (reply) => {
+    const value = decode(reply);
+    if (value === null || value === undefined) return value;
+    switch (where) {
+      case 'one':
+        return strip(value);
+      case 'each':
+        return own(value as unknown[]);
+      case 'first': {
+        const [key, ...rest] = value as unknown[];
+        return [strip(key), ...rest];
+      }
+      case 'scan': {
+        const [cursor, keys] = value as [unknown, unknown[]];
+        return [cursor, own(keys)];
+      }
+    }
+  };
 }

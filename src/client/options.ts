@@ -77,6 +77,14 @@ export interface ClientOptions {
   clientName?: string;
   /** Redis only (GoCache has no TLS): `true`, or Node's `tls.connect` options (ca, cert, key, servername, rejectUnauthorized). */
   tls?: boolean | TlsOptions;
+  /**
+   * Put before every key the client sends (`tenant:42:`), as the spec marks keys: never before
+   * values, channel names or shard channels. KEYS and SCAN's MATCH patterns get it too, so a client
+   * only sees its own keys, and the keys that replies name (KEYS, SCAN, RANDOMKEY, BLPOP's key, ...)
+   * come back without it (a SCAN page, even without MATCH, holds only keys under the prefix). Raw
+   * `sendCommand` arguments, SORT's BY/GET patterns and key names inside Lua scripts are not changed.
+   */
+  keyPrefix?: string | Buffer;
   /** Milliseconds to wait for the TCP (and TLS) connection; default 10,000. */
   connectTimeout?: number;
   /**
@@ -150,6 +158,7 @@ export interface ResolvedOptions {
   database?: number;
   clientName?: string;
   tls?: TlsOptions;
+  keyPrefix?: string | Buffer;
   connectTimeout: number;
   commandTimeout: number;
   lookup?: LookupFunction;
@@ -165,7 +174,7 @@ export interface ResolvedOptions {
 }
 
 const KNOWN: ReadonlySet<string> = new Set([
-  'host', 'port', 'path', 'url', 'server', 'protocol', 'username', 'password', 'database', 'clientName', 'tls',
+  'host', 'port', 'path', 'url', 'server', 'protocol', 'username', 'password', 'database', 'clientName', 'tls', 'keyPrefix',
   'connectTimeout', 'commandTimeout', 'lookup', 'reconnect', 'retryStrategy', 'offlineQueue', 'healthCheckInterval',
   'keepAlive', 'closeTimeout', 'isolationPoolSize', 'limits',
 ]);
@@ -265,6 +274,11 @@ export function resolveOptions(input: ClientOptions | string = {}): ResolvedOpti
     isolationPoolSize: options.isolationPoolSize ?? 8,
   };
   if (path !== undefined) resolved.path = path;
+  if (options.keyPrefix !== undefined) {
+    const prefix = options.keyPrefix;
+    if (!(typeof prefix === 'string' || Buffer.isBuffer(prefix))) throw new GoCacheArgumentError(`keyPrefix must be a string or a Buffer, got ${typeof prefix}`);
+    if (prefix.length > 0) resolved.keyPrefix = prefix;
+  }
   if (options.lookup !== undefined) {
     if (typeof options.lookup !== 'function') throw new GoCacheArgumentError('lookup must be a function (the lookup option of net.connect)');
     resolved.lookup = options.lookup;

@@ -14,7 +14,7 @@ import type { ArgsBuilder, ArgsContext, CommandArg, CommandInfo, Decoder, RespVa
 import type { ClientCore } from './client.js';
 import { tracing } from './tracing.js';
 import type { ReplySink } from './connection.js';
-import { buildWire, combineSplit } from './dispatch.js';
+import { buildWire, combineSplit, unprefixedDecoder } from './dispatch.js';
 import { rawCommand } from './raw.js';
 import type { CommandTarget, ReconnectingConnection } from './reconnecting.js';
 
@@ -145,7 +145,7 @@ export abstract class ChainImpl<S extends string | Buffer> extends RedisCommands
   /** Queues the command; a bad argument is remembered, and exec() rejects with it before anything is sent. */
   protected override dispatch(info: CommandInfo, build: ArgsBuilder, decode: Decoder): never {
     try {
-      this.queued.push({ info, wires: buildWire(info, build, this.context), decode });
+      this.queued.push({ info, wires: buildWire(info, build, this.context), decode: unprefixedDecoder(info, decode, this.context) });
     } catch (error) {
       this.buildError ??= error;
     }

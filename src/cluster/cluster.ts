@@ -30,6 +30,7 @@ import { IsolatedPool } from '../client/isolated.js';
 import { deriveOptions, resolveOptions, type ClientOptions, type ResolvedOptions } from '../client/options.js';
 import { GoCachePipelineError, MultiImpl, type Multi, type Pipeline, type Settled } from '../client/pipeline.js';
 import { rawCommand } from '../client/raw.js';
+import { unprefixedDecoder } from '../client/dispatch.js';
 import { openSubscription, type ChannelMessage, type Subscription } from '../client/pubsub.js';
 import { ReconnectingConnection } from '../client/reconnecting.js';
 import { traceTarget, tracing } from '../client/tracing.js';
@@ -161,6 +162,8 @@ class ClusterImpl extends RedisClientCommands<string> {
   private closedReason: GoCacheError | undefined;
   readonly maxRedirections: number;
   readonly readFrom: ReadFrom;
+  /** @internal What every command is built with: the server, and the keyPrefix when there is one. */
+  readonly baseContext: ArgsContext;
 
   private constructor(
     readonly options: Readonly<ResolvedOptions>,
@@ -171,6 +174,7 @@ class ClusterImpl extends RedisClientCommands<string> {
     super();
     this.maxRedirections = settings.maxRedirections;
     this.readFrom = settings.readFrom;
+    this.baseContext = { server: options.server, ...(options.keyPrefix !== undefined ? { keyPrefix: options.keyPrefix } : {}) };
     if (topology.kind === 'redis' && settings.topologyRefreshInterval > 0) {
       this.refreshTimer = setInterval(() => void this.refresh().catch(() => undefined), settings.topologyRefreshInterval).unref();
     }
@@ -279,7 +283,7 @@ class ClusterImpl extends RedisClientCommands<string> {
   protected override dispatch(info: CommandInfo, build: ArgsBuilder, decode: Decoder): never {
     if (this.closedReason) return Promise.reject(this.closedReason) as never;
     const routed = info as RoutedInfo;
-    const context: KeyedContext = { server: this.options.server, keyIndexes: [] };
+    const context: KeyedContext = { ...this.baseContext, keyIndexes: [] };
     let wire: CommandArg[];
     try {
       wire = build(context);
@@ -287,7 +291,7 @@ class ClusterImpl extends RedisClientCommands<string> {
     } catch (error) {
       return Promise.reject(error) as never;
     }
-    return this.route(routed, wire, context.keyIndexes!, decode, false) as never;
+    return this.route(routed, wire, context.keyIndexes!, unprefixedDecoder(info, decode, context), false) as never;
   }
 
   /** Routes one built command: to the node of its keys, split across nodes, or to any or every node. */
@@ -535,11 +539,12 @@ class ClusterImpl extends RedisClientCommands<string> {
 
   /** SCAN's cursor belongs to one node: the cluster iterates every leader in turn. */
   override async *scanIterator(options?: ScanOptions): AsyncGenerator<string, void, undefined> {
-    const context = { server: this.options.server };
+    const context = this.baseContext;
+    const decode = unprefixedDecoder(SCAN, decodeScan, context);
     for (const shard of this.topology.shards()) {
       let cursor = '0';
       do {
-        const [next, items] = (await this.sendRouted(SCAN, scanArgs(context, cursor, options), undefined, shard.leader, decodeScan, false)) as [string, string[]];
+        const [next, items] = (await this.sendRouted(SCAN, scanArgs(context, cursor, options), undefined, shard.leader, decode, false)) as [string, string[]];
         cursor = String(next);
         yield* items;
       } while (cursor !== '0');
@@ -645,12 +650,12 @@ abstract class ClusterChain extends RedisCommands<string, Kind> {
   }
 
   protected override dispatch(info: CommandInfo, build: ArgsBuilder, decode: Decoder): never {
-    const context: KeyedContext = { server: this.cluster.options.server, keyIndexes: [] };
+    const context: KeyedContext = { ...this.cluster.baseContext, keyIndexes: [] };
     try {
       const wire = build(context);
       const routed = info as RoutedInfo;
       if (routed.cluster?.refuse !== undefined) throw new GoCacheArgumentError(`${info.name} is not sent through a cluster client: ${routed.cluster.refuse}`);
-      this.queued.push({ info: routed, wire, keyIndexes: context.keyIndexes!, decode });
+      this.queued.push({ info: routed, wire, keyIndexes: context.keyIndexes!, decode: unprefixedDecoder(info, decode, context) });
     } catch (error) {
       this.buildError ??= error;
     }

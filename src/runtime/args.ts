@@ -31,10 +31,23 @@ export const argString = argKey;
  * A key written at wire position `at`: checked, and the position recorded when the caller collects
  * them (ArgsContext.keyIndexes: a cluster routes by them). One place for what a key needs.
  */
-export function argKeyAt(value: unknown, command: string, name: string, context: ArgsContext, at: number): CommandArg {
+export function argKeyAt(value: unknown, command: string, name: string, context: ArgsContext, at: number, prefixed = true): CommandArg {
   const key = argKey(value, command, name);
   context.keyIndexes?.push(at);
-  return key;
+  return prefixed && context.keyPrefix !== undefined ? withPrefix(context.keyPrefix, key as string | Uint8Array) : key;
+}
+
+/** A glob pattern over key names (KEYS, SCAN's MATCH): under a keyPrefix it matches the prefixed names. */
+export function argKeyPattern(value: unknown, command: string, name: string, context: ArgsContext): CommandArg {
+  const pattern = argString(value, command, name);
+  return context.keyPrefix !== undefined ? withPrefix(context.keyPrefix, pattern as string | Uint8Array) : pattern;
+}
+
+/** `prefix` + `key`, as a string when both are strings, else as bytes. */
+export function withPrefix(prefix: string | Uint8Array, key: string | Uint8Array): string | Buffer {
+  if (typeof prefix === 'string' && typeof key === 'string') return prefix + key;
+  const bytes = (part: string | Uint8Array) => (typeof part === 'string' ? Buffer.from(part, 'utf8') : part);
+  return Buffer.concat([bytes(prefix), bytes(key)]);
 }
 
 export function argValue(value: unknown, command: string, name: string): CommandArg {

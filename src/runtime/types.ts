@@ -33,6 +33,8 @@ export interface ArgsContext {
    * by them; MGET's are split by them). Left undefined by callers that do not need them.
    */
   readonly keyIndexes?: number[];
+  /** The client's keyPrefix: put before every key (not before values or channels). */
+  readonly keyPrefix?: string | Buffer;
 }
 
 /**
@@ -82,6 +84,12 @@ export interface CommandInfo {
    * the Buffer into the reply (a Buffer in the string view too).
    */
   readonly replyBytes?: true;
+  /**
+   * Where its decoded reply holds key names, from which a client's keyPrefix is removed: `each`
+   * string (KEYS), the `one` string (RANDOMKEY), the `first` element (BLPOP's [key, value]), or the
+   * keys of SCAN's [cursor, keys].
+   */
+  readonly replyKeys?: 'each' | 'one' | 'first' | 'scan';
   /** How a cluster client routes it, when not simply by its keys (or to any node when it has none). */
   readonly cluster?: ClusterRouting;
 }
