@@ -9,7 +9,8 @@ help:
 	@echo "make demo             set up, start a local redis-server, run examples/ against it (or GOCACHE_URL)"
 	@echo "make test             set up, then check-generated, typecheck and every test"
 	@echo "make generate         regenerate generated/ from spec/"
-	@echo "make check            everything CI runs"
+	@echo "make check            everything CI runs (test, then docs)"
+	@echo "make docs             the TypeDoc API site in docs/api/"
 	@echo "make bench            benchmarks against ioredis and node-redis (ratios)"
 	@echo "make spec-drift       compare spec/ with the server's COMMAND DOCS"
 
@@ -17,14 +18,16 @@ $(NODE_MODULES): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-# Installs what the tests need: node modules, and Debian's redis-server when it is missing.
+# Installs what the tests need: node modules, and Debian's redis-server (with redis-cli, from
+# redis-tools, which the cluster tests use to create a Redis Cluster) when either is missing.
 setup: $(NODE_MODULES)
-	@if ! command -v redis-server >/dev/null 2>&1; then \
-	  echo "redis-server is missing: installing Debian's package"; \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq redis-server; \
-	  else sudo apt-get update -qq && sudo apt-get install -y -qq redis-server; fi; \
+	@if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/null 2>&1; then \
+	  echo "redis-server or redis-cli is missing: installing Debian's redis-server and redis-tools"; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq redis-server redis-tools; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq redis-server redis-tools; fi; \
 	fi
 	@command -v redis-server >/dev/null || { echo "redis-server could not be installed" >&2; exit 1; }
+	@command -v redis-cli >/dev/null || { echo "redis-cli could not be installed" >&2; exit 1; }
 
 generate: $(NODE_MODULES)
 	npx tsx codegen/main.ts
@@ -80,8 +83,11 @@ docs: $(NODE_MODULES) $(DOCS_MODULES)
 	done
 
 # Mutation score (StrykerJS, stryker.config.mjs) of the RESP encoder and parser, the decoders, the
-# connection and the generator's model; not part of `make test`. Report: coverage/mutation/mutation.html.
-# `MUTATE=encoder,decoders make mutate` mutates some of them only.
+# connection and the generator's model, one Stryker run per target; not part of `make test`. Reports:
+# coverage/mutation/<target>.html. `make mutate MUTATE="encoder decoders"` runs some targets only.
+MUTATE ?= encoder decoders model connection parser
 .PHONY: mutate
 mutate: setup
-	npx stryker run
+	@rm -f coverage/mutation/*.json
+	@for target in $(MUTATE); do echo "== make mutate: $$target"; MUTATE=$$target npx stryker run || exit 1; done
+	@node stryker.summary.mjs

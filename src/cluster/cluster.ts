@@ -281,18 +281,30 @@ class ClusterImpl extends RedisClientCommands<string> {
   // Dispatch
 
   protected override dispatch(info: CommandInfo, build: ArgsBuilder, decode: Decoder): never {
-    if (this.closedReason) return Promise.reject(this.closedReason) as never;
+    return this.dispatchAs(info, build, decode, false) as never;
+  }
+
+  /** @internal Builds, checks and routes one command; bulk strings as Buffers when `buffers`. */
+  dispatchAs(info: CommandInfo, build: ArgsBuilder, decode: Decoder, buffers: boolean): Promise<unknown> {
+    if (this.closedReason) return Promise.reject(this.closedReason);
     const routed = info as RoutedInfo;
-    const context: KeyedContext = { ...this.baseContext, keyIndexes: [] };
+    const context: KeyedContext = { server: this.baseContext.server, keyPrefix: this.baseContext.keyPrefix, keyIndexes: [] };
     let wire: CommandArg[];
     try {
       wire = build(context);
       if (routed.cluster?.refuse !== undefined) throw new GoCacheArgumentError(`${info.name} is not sent through a cluster client: ${routed.cluster.refuse}`);
     } catch (error) {
-      return Promise.reject(error) as never;
+      return Promise.reject(error);
     }
-    return this.route(routed, wire, context.keyIndexes!, unprefixedDecoder(info, decode, context), false) as never;
+    return this.route(routed, wire, context.keyIndexes!, unprefixedDecoder(info, decode, context), buffers || info.replyBytes === true);
   }
+
+  /** The same commands, with bulk-string replies as Buffers (binary-safe). */
+  get buffers(): ClusterBuffers {
+    return (this.buffersView ??= new ClusterBuffers(this));
+  }
+
+  private buffersView: ClusterBuffers | undefined;
 
   /** Routes one built command: to the node of its keys, split across nodes, or to any or every node. */
   route(info: RoutedInfo, wire: CommandArg[], keyIndexes: readonly number[], decode: Decoder, buffers: boolean): Promise<unknown> {
@@ -376,8 +388,8 @@ class ClusterImpl extends RedisClientCommands<string> {
 
   /** Sends to `address`, following MOVED and ASK (bounded), failing fast on an unreachable node. */
   sendRouted(info: CommandInfo, wire: CommandArg[], key: CommandArg | undefined, address: NodeAddress, decode: Decoder, buffers: boolean): Promise<unknown> {
+    if (!tracing.commands) return new Promise((resolve, reject) => new Routed(this, info, wire, key, decode, buffers, resolve, reject).send(address, false));
     const send = () => new Promise((resolve, reject) => new Routed(this, info, wire, key, decode, buffers, resolve, reject).send(address, false));
-    if (!tracing.commands) return send();
     const { host, port } = splitAddress(address);
     const words = info.name.includes(' ') ? 2 : 1;
     return tracing.command({ server: this.options.server, serverAddress: host, serverPort: port, database: 0 }, info.name, wire.length - words, send);
@@ -732,6 +744,17 @@ class ClusterMulti extends ClusterChain {
   }
 }
 
+/** A cluster's commands with bulk-string replies as Buffers: each routed like the cluster's own. */
+class ClusterBuffers extends RedisClientCommands<Buffer> {
+  constructor(private readonly cluster: ClusterImpl) {
+    super();
+  }
+
+  protected override dispatch(info: CommandInfo, build: ArgsBuilder, decode: Decoder): never {
+    return this.cluster.dispatchAs(info, build, decode, true) as never;
+  }
+}
+
 /** What a cluster client has besides the commands. */
 export interface ClusterApi<T extends ServerKind> {
   readonly options: Readonly<ResolvedOptions>;
@@ -739,6 +762,8 @@ export interface ClusterApi<T extends ServerKind> {
   /** The shards as the client sees them now (leaders, followers). */
   readonly shards: Shard[];
   readonly isOpen: boolean;
+  /** The same commands, with bulk-string replies as Buffers (binary-safe), routed the same way. */
+  readonly buffers: T extends 'redis' ? RedisClientCommands<Buffer> : GoCacheCommands<Buffer, PromiseKind>;
   /** Commands grouped per node, one write per node, replies in the caller's order. */
   pipeline<R extends unknown[] = []>(): Pipeline<T, string, R>;
   /** A transaction on the node that holds all its keys (refused before sending otherwise). */

@@ -51,7 +51,7 @@ export interface Topology {
   /** Where a key lives; undefined when nothing is known about it yet (or GoCache's empty key). */
   place(key: CommandArg): Placement | undefined;
   /** Every shard (for commands sent to every leader). */
-  shards(): Shard[];
+  shards(): readonly Shard[];
   /** MOVED: the key (or slot) now lives at `address`. */
   moved(key: CommandArg, target: string, address: NodeAddress): void;
 }
@@ -63,9 +63,16 @@ const keyBytes = (key: CommandArg): string | Uint8Array => (typeof key === 'numb
 export class RedisTopology implements Topology {
   readonly kind = 'redis';
   private readonly slots: Array<Shard | undefined> = new Array(SLOT_COUNT).fill(undefined);
+  /** The distinct owners of the slots, kept with them: keyless commands ask for it on every call. */
+  private owners: Shard[];
 
   constructor(shards: ReadonlyArray<{ shard: Shard; ranges: ReadonlyArray<readonly [number, number]> }>) {
     for (const { shard, ranges } of shards) for (const [first, last] of ranges) for (let slot = first; slot <= last; slot++) this.slots[slot] = shard;
+    this.owners = this.distinctOwners();
+  }
+
+  private distinctOwners(): Shard[] {
+    return [...new Set(this.slots.filter((s): s is Shard => s !== undefined))];
   }
 
   place(key: CommandArg): Placement | undefined {
@@ -74,14 +81,15 @@ export class RedisTopology implements Topology {
     return shard === undefined ? undefined : { shard, slot, label: `slot ${slot}` };
   }
 
-  shards(): Shard[] {
-    return [...new Set(this.slots.filter((s): s is Shard => s !== undefined))];
+  shards(): readonly Shard[] {
+    return this.owners;
   }
 
   moved(key: CommandArg, target: string, address: NodeAddress): void {
     const slot = /^\d+$/.test(target) ? Number(target) : keySlot(keyBytes(key));
-    const existing = this.shards().find((s) => s.leader === address);
+    const existing = this.owners.find((s) => s.leader === address);
     this.slots[slot] = existing ?? { id: address, leader: address, followers: [] };
+    this.owners = this.distinctOwners();
   }
 
   /** Every slot has an owner: a cluster whose slots are all served. */
@@ -172,7 +180,7 @@ export class GoCacheTopology implements Topology {
     return { shard: this.byId.get(id)!, slot: -1, label: `shard ${id}` };
   }
 
-  shards(): Shard[] {
+  shards(): readonly Shard[] {
     return [...this.byId.values()];
   }
 

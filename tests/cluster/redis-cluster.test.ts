@@ -62,6 +62,20 @@ describe('split across nodes, merged in the caller order', () => {
     expect(await client.exists(...keys)).toBe(0);
   });
 
+  it('the buffers view routes the same way and answers bytes, also split across nodes', async () => {
+    const bytes = Buffer.from([0xff, 0x00, 0xfe]);
+    const candidates = Array.from({ length: 20 }, (_, i) => `bytes:${i}`);
+    const owners = await Promise.all(candidates.map(async (key) => redis.ownerOf(await redis.slotOf(key)).id));
+    const a = candidates[0]!;
+    const b = candidates.find((_, i) => owners[i] !== owners[0])!;
+    await client.set(a, bytes);
+    await client.set(b, 'text');
+    expect(await client.buffers.get(a)).toEqual(bytes);
+    expect(await client.buffers.mget(a, b, 'bytes:none')).toEqual([bytes, Buffer.from('text'), null]);
+    // Lossy as text, exact as bytes.
+    expect(await client.get(a)).not.toEqual(bytes.toString('latin1'));
+  });
+
   it('per-node answers: DBSIZE sums every primary, KEYS concatenates', async () => {
     await client.flushall();
     await Promise.all(Array.from({ length: 9 }, (_, i) => client.set(`count:${i}`, 'x')));
