@@ -3,7 +3,7 @@
  * CLI on a copy of the project (in process, so it costs milliseconds, not a process start), errors
  * that name the file and the field, and the model.
  */
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -226,38 +226,47 @@ describe('check-generated and generate (the CLI, in process, on a copy of the pr
   // Sorting with localeCompare() follows the locale of the environment (Node reads LANG/LC_ALL at
   // start), so the same spec could generate different files on two machines. The locale can only be
   // set for a new process: this is the one test that starts the CLI in one.
-  it('generates the same files whatever the locale of the environment', { timeout: 60_000 }, () => {
-    const dir = copyProject('locale');
-    for (const folder of ['codegen']) cpSync(join(root, folder), join(dir, folder), { recursive: true });
-    for (const file of ['package.json', 'tsconfig.json']) copyFileSync(join(root, file), join(dir, file));
-    symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir');
-    // Danish collation sorts "AA" (= Å) after "Z"; every other locale sorts it first.
-    for (const [name, command] of [
-      ['aax', 'AAX'],
-      ['bx', 'BX'],
-    ] as const) {
-      writeFileSync(
-        join(dir, `spec/string/${name}.yaml`),
-        [
-          `command: ${command}`,
-          'summary: A command that exists to test the sort order.',
-          'redis: 1.0.0',
-          'gocache: { supported: true }',
-          'args:',
-          '  - { name: key, type: key }',
-          'reply: { type: integer }',
-          'examples:',
-          `  - calls: [{ call: [${name}, k], reply: 0 }]`,
-          '',
-        ].join('\n'),
-      );
-    }
-    const trees: Record<string, string> = {};
-    for (const locale of ['C.UTF-8', 'da_DK.UTF-8']) {
-      const result = spawnSync(process.execPath, ['--import', 'tsx', 'codegen/main.ts'], { cwd: dir, encoding: 'utf8', env: { ...process.env, LC_ALL: locale, LANG: locale } });
-      expect(result.status, `${result.stdout}${result.stderr}`).toBe(0);
-      trees[locale] = hashTree(join(dir, 'generated'));
-    }
+  it('generates the same files whatever the locale of the environment', { timeout: 60_000 }, async () => {
+    // One copy per locale, generated in parallel (each generation is a process of its own).
+    const copy = (locale: string): string => {
+      const dir = copyProject(`locale-${locale}`);
+      cpSync(join(root, 'codegen'), join(dir, 'codegen'), { recursive: true });
+      for (const file of ['package.json', 'tsconfig.json']) copyFileSync(join(root, file), join(dir, file));
+      symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir');
+      // Danish collation sorts "AA" (= Å) after "Z"; every other locale sorts it first.
+      for (const [name, command] of [
+        ['aax', 'AAX'],
+        ['bx', 'BX'],
+      ] as const) {
+        writeFileSync(
+          join(dir, `spec/string/${name}.yaml`),
+          [
+            `command: ${command}`,
+            'summary: A command that exists to test the sort order.',
+            'redis: 1.0.0',
+            'gocache: { supported: true }',
+            'args:',
+            '  - { name: key, type: key }',
+            'reply: { type: integer }',
+            'examples:',
+            `  - calls: [{ call: [${name}, k], reply: 0 }]`,
+            '',
+          ].join('\n'),
+        );
+      }
+      return dir;
+    };
+    const generateIn = (locale: string): Promise<string> => {
+      const dir = copy(locale);
+      return new Promise((resolve, reject) => {
+        execFile(process.execPath, ['--import', 'tsx', 'codegen/main.ts'], { cwd: dir, encoding: 'utf8', env: { ...process.env, LC_ALL: locale, LANG: locale } }, (error, stdout, stderr) => {
+          if (error) reject(new Error(`${locale}: ${stdout}${stderr}`, { cause: error }));
+          else resolve(hashTree(join(dir, 'generated')));
+        });
+      });
+    };
+    const [c, da] = await Promise.all([generateIn('C.UTF-8'), generateIn('da_DK.UTF-8')]);
+    const trees: Record<string, string> = { 'C.UTF-8': c, 'da_DK.UTF-8': da };
     expect(trees['da_DK.UTF-8']).toBe(trees['C.UTF-8']);
   });
 });
