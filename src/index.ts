@@ -7,6 +7,7 @@ export { GoCacheError, GoCacheConnectionError, GoCacheCommandError, GoCacheProto
 export type { Kind, Apply, PromiseKind } from './runtime/kind.js';
 export type { RedisKey, RedisString, RedisValue, PairsInput, ServerKind, CommandArg, RespValue, CommandInfo } from './runtime/types.js';
 export type { ClusterNode, ClientInfo, InfoSections, InfoValue } from './runtime/reply-parsers.js';
+export type { StreamEntry, GroupEntry, StreamIteratorOptions, GroupIteratorOptions } from './client/streams.js';
 export { Monitor, parseMonitorLine, type MonitorEvent, type MonitorConfig } from './client/monitor.js';
 export { TRACING_CHANNELS, type CommandTraceContext, type BatchTraceContext, type ConnectTraceContext, type TraceTarget } from './client/tracing.js';
 export { GoCacheCluster, type ClusterOptions, type ClusterApi, type ReadFrom } from './cluster/cluster.js';

@@ -11,12 +11,13 @@ import { decodeUnwatch, decodeWatch, UNWATCH, unwatchArgs, WATCH, watchArgs } fr
 import { RedisClientCommands } from '../../generated/redis-commands.js';
 import { GoCacheArgumentError, GoCacheCommandError, GoCacheConnectionError } from '../runtime/errors.js';
 import type { PromiseKind } from '../runtime/kind.js';
-import type { ArgsBuilder, ArgsContext, CommandArg, CommandInfo, Decoder, RedisKey, RedisString, RedisValue, RespValue, ServerKind } from '../runtime/types.js';
+import type { ArgsBuilder, ArgsContext, CommandArg, CommandInfo, Decoder, PairsInput, RedisKey, RedisString, RedisValue, RespValue, ServerKind } from '../runtime/types.js';
 import { buildWire, combineSplit, unprefixedDecoder } from './dispatch.js';
 import { IsolatedPool } from './isolated.js';
 import { deriveOptions, resolveOptions, type ClientOptions, type GoCacheClientOptions, type RedisServerOptions, type RedisUrl, type RedisUrlOptions, type ResolvedOptions, type Resp3Options } from './options.js';
 import { GoCacheWatchError, MultiImpl, PipelineImpl, type Multi, type Pipeline } from './pipeline.js';
 import { Monitor, type MonitorConfig } from './monitor.js';
+import { readGroup, readStreams, type GroupEntry, type GroupIteratorOptions, type StreamCommands, type StreamEntry, type StreamIteratorOptions } from './streams.js';
 import { traceTarget, tracing, type TraceTarget } from './tracing.js';
 import { openSubscription, type ChannelMessage, type PatternMessage, type Subscription } from './pubsub.js';
 import { rawCommand } from './raw.js';
@@ -94,6 +95,29 @@ export interface RedisApi<S extends string | Buffer> {
    * EVAL, which also caches it.
    */
   runScript(script: string, keys?: readonly RedisKey[], args?: readonly RedisValue[]): Promise<RespValue>;
+  /**
+   * Calls a Redis Function (FCALL), loading its library first when the server does not have it (a new
+   * server, or after FUNCTION FLUSH): `library` is the library's code, with its `#!lua name=...` line.
+   */
+  runFunction(library: string, name: string, keys?: readonly RedisKey[], args?: readonly RedisValue[]): Promise<RespValue>;
+  /**
+   * Follows streams from the given ids (`'$'`: new entries only, `'0'`: from the start), one entry at a
+   * time; waits with XREAD BLOCK on a connection of its own. Ends when `options.signal` aborts.
+   * ```ts
+   * for await (const { stream, id, fields } of redis.xreadIterator({ events: '$' })) console.log(stream, id, fields);
+   * ```
+   */
+  xreadIterator(streams: PairsInput<RedisKey, RedisString>, options?: StreamIteratorOptions): AsyncGenerator<StreamEntry<S>, void, undefined>;
+  /**
+   * Consumes streams as `consumer` of consumer group `group` (XREADGROUP; the group must exist: XGROUP
+   * CREATE). First the consumer's own pending entries, then new ones; each entry is acknowledged once
+   * the loop asks for the next (`ack: 'manual'`: call `entry.ack()`), so one whose processing throws
+   * stays pending for another consumer to claim.
+   * ```ts
+   * for await (const job of redis.xreadgroupIterator('workers', 'worker-1', ['jobs'])) await handle(job.fields);
+   * ```
+   */
+  xreadgroupIterator(group: RedisString, consumer: RedisString, keys: readonly RedisKey[], options?: GroupIteratorOptions): AsyncGenerator<GroupEntry<S>, void, undefined>;
 }
 
 /** The commands of a client whose bulk strings decode as `S`, for the server `T`. */
@@ -279,6 +303,26 @@ class CommandClient<S extends string | Buffer> extends RedisClientCommands<S> {
 
   monitor(config?: MonitorConfig): Promise<Monitor> {
     return Monitor.open(this.options, config);
+  }
+
+  async runFunction(library: string, name: string, keys: readonly RedisKey[] = [], args: readonly RedisValue[] = []): Promise<RespValue> {
+    try {
+      return await this.fcall(name, keys, ...args);
+    } catch (error) {
+      if (!(error instanceof GoCacheCommandError && /Function not found/i.test(error.message))) throw error;
+      await this.functionLoad(library, { replace: true });
+      return this.fcall(name, keys, ...args);
+    }
+  }
+
+  xreadIterator(streams: PairsInput<RedisKey, RedisString>, options: StreamIteratorOptions = {}): AsyncGenerator<StreamEntry<S>, void, undefined> {
+    const view = options.signal !== undefined ? this.withSignal(options.signal) : this;
+    return readStreams<S>(view as unknown as StreamCommands<S>, streams, options);
+  }
+
+  xreadgroupIterator(group: RedisString, consumer: RedisString, keys: readonly RedisKey[], options: GroupIteratorOptions = {}): AsyncGenerator<GroupEntry<S>, void, undefined> {
+    const view = options.signal !== undefined ? this.withSignal(options.signal) : this;
+    return readGroup<S>(view as unknown as StreamCommands<S>, group, consumer, keys, options);
   }
 
   async runScript(script: string, keys: readonly RedisKey[] = [], args: readonly RedisValue[] = []): Promise<RespValue> {

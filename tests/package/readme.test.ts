@@ -2,8 +2,8 @@
  * The README as a user meets it, on npm or in the tarball: every relative link points at a file the
  * package ships, and every TypeScript block compiles against the SDK (the project's own compiler,
  * `import ... from 'gocache'` mapped to src/index.ts), so the documentation cannot drift from the API.
- * Names a block uses without declaring (`cache`, `redis`, `log`) are declared for it, as the README's
- * earlier blocks introduce them.
+ * Names a block uses without declaring (`cache`, `redis`, `log`, `handle`, `library`) are declared for
+ * it, as the README's earlier blocks introduce them or as placeholders for the reader's own code.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -47,6 +47,8 @@ describe('README.md', () => {
         declared(block, 'cache') ? '' : 'declare const cache: __Client;',
         declared(block, 'redis') ? '' : 'declare const redis: __Redis;',
         declared(block, 'log') ? '' : 'declare function log(line: string): void;',
+        declared(block, 'handle') ? '' : 'declare function handle(fields: Array<[string, string]>): Promise<void>;',
+        declared(block, 'library') ? '' : 'declare const library: string;',
       ].join('\n');
       const name = `block-${String(i + 1).padStart(2, '0')}.ts`;
       writeFileSync(join(dir, name), `${prelude}\n${block}\nexport {};\n`);
