@@ -6,15 +6,27 @@
  * - ioredis 6's own decoder (built/resp/decoder.js, adapted from node-redis and compiled with
  *   WeakMap-based private fields), with the type mapping ioredis itself passes (bulk strings as
  *   Buffers; ioredis converts to strings later) and with an empty mapping (strings);
- * - node-redis 6's decoder (@redis/client/dist/lib/RESP/decoder.js), default mapping (strings).
+ * - node-redis 6's decoder (@redis/client/dist/lib/RESP/decoder.js), default mapping (strings);
+ * - with GOCACHE_BENCH_BASELINE=<path of another parser.ts>, that RespParser too ("baseline"), to
+ *   compare a change with the code before it in the same rounds: e.g. `git show HEAD~1:src/runtime/
+ *   resp/parser.ts > src/runtime/resp/parser-baseline.ts` (beside the original, so that its imports
+ *   resolve; delete it afterwards).
  * Rounds are interleaved and rotated like the socket scenarios; the result is the median.
  */
 import { createRequire } from 'node:module';
+import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
 import { RespParser } from '../src/runtime/resp/parser.js';
 import { collectGarbage, median, rotate } from './util.js';
 
 const require = createRequire(import.meta.url);
+
+type ParserClass = typeof RespParser;
+const baselinePath = process.env.GOCACHE_BENCH_BASELINE;
+const Baseline: ParserClass | undefined = baselinePath
+  ? ((await import(pathToFileURL(resolve(baselinePath)).href)) as { RespParser: ParserClass }).RespParser
+  : undefined;
 
 /** One decoder under test, created fresh for each run. */
 interface DecoderFactory {
@@ -88,6 +100,27 @@ export function decoderFactories(): DecoderFactory[] {
         return (chunk) => parser.execute(chunk);
       },
     },
+    ...(Baseline === undefined
+      ? []
+      : [
+          {
+            id: 'baseline',
+            label: 'baseline RespParser (strings)',
+            create: (onReply: (value: unknown) => void) => {
+              const parser = new Baseline({ onReply });
+              return (chunk: Buffer) => parser.feed(chunk);
+            },
+          },
+          {
+            id: 'baseline-buffers',
+            label: 'baseline RespParser (Buffers)',
+            create: (onReply: (value: unknown) => void) => {
+              const parser = new Baseline({ onReply });
+              parser.returnBuffers = true;
+              return (chunk: Buffer) => parser.feed(chunk);
+            },
+          },
+        ]),
     { id: 'ioredis', label: "ioredis 6 decoder (ioredis's mapping: Buffers)", create: nodeRedisStyle(IoredisDecoder, IOREDIS_LEGACY_MAPPING) },
     { id: 'ioredis-strings', label: 'ioredis 6 decoder (strings)', create: nodeRedisStyle(IoredisDecoder, {}) },
     { id: 'node-redis', label: 'node-redis 6 decoder (strings)', create: nodeRedisStyle(NodeRedisDecoder, {}) },
@@ -222,16 +255,23 @@ export interface ParserResult {
 export function runParserBench(options: { quick: boolean; log: (line: string) => void }): ParserResult {
   const rounds = options.quick ? 3 : 7;
   const factories = decoderFactories();
+  if (Baseline) options.log(`  parser: baseline RespParser from ${baselinePath}`);
   const workloads = buildWorkloads(1);
   const results: ParserWorkloadResult[] = [];
   for (const workload of workloads) {
-    // Warm every decoder on this workload, then size reps so the slowest run is ~0.25 s (quick: 0.05 s).
+    // Warm every decoder on this workload, then size reps (the same for all) so the slowest run is
+    // ~0.25 s and the fastest at least 0.05 s (quick: 0.05 s and 0.01 s). Sized by the slowest
+    // alone, the fastest decoders ran for 3 to 10 ms, where a timer tick, a GC or being descheduled
+    // once moved a row by +-50% from one run of the bench to the next.
     let slowest = 0;
+    let fastest = Infinity;
     for (const factory of factories) {
       runOnce(factory, workload, 1);
-      slowest = Math.max(slowest, runOnce(factory, workload, 1));
+      const seconds = runOnce(factory, workload, 1);
+      slowest = Math.max(slowest, seconds);
+      fastest = Math.min(fastest, seconds);
     }
-    const reps = Math.max(1, Math.round((options.quick ? 0.05 : 0.25) / slowest));
+    const reps = Math.max(1, Math.round((options.quick ? 0.05 : 0.25) / slowest), Math.ceil((options.quick ? 0.01 : 0.05) / fastest));
     const samples = new Map<string, number[]>(factories.map((f) => [f.id, []]));
     for (let round = 0; round < rounds; round++) {
       for (const factory of rotate(factories, round)) {

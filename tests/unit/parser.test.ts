@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { RespParser, type RespValue } from '../../src/runtime/resp/parser.js';
+import { RespParser, type RespParserOptions, type RespValue } from '../../src/runtime/resp/parser.js';
 import { GoCacheCommandError, GoCacheProtocolError } from '../../src/runtime/errors.js';
 
 interface Event {
@@ -44,7 +44,7 @@ function expectSame(actual: RespValue, expected: RespValue): void {
  * Parses `chunks` in order. `modes[i]` is the returnBuffers value for the i-th delivered reply; it is
  * set from inside the handlers, the way the connection does it.
  */
-function parseChunks(chunks: readonly Buffer[], modes: readonly boolean[] = [], withPush = true): Event[] {
+function parseChunks(chunks: readonly Buffer[], modes: readonly boolean[] = [], withPush = true, options?: RespParserOptions): Event[] {
   const events: Event[] = [];
   const parser: RespParser = new RespParser(
     withPush
@@ -64,6 +64,7 @@ function parseChunks(chunks: readonly Buffer[], modes: readonly boolean[] = [], 
             parser.returnBuffers = modes[events.length] ?? false;
           },
         },
+    options,
   );
   parser.returnBuffers = modes[0] ?? false;
   for (const chunk of chunks) parser.feed(chunk);
@@ -81,7 +82,7 @@ function sameEvents(a: readonly Event[], b: readonly Event[]): boolean {
   return a.length === b.length && a.every((e, i) => e.push === b[i]!.push && same(e.value, b[i]!.value));
 }
 
-function protocolError(chunks: readonly (string | Buffer)[], options?: { maxBulkLength?: number }): GoCacheProtocolError {
+function protocolError(chunks: readonly (string | Buffer)[], options?: RespParserOptions): GoCacheProtocolError {
   const parser = new RespParser({ onReply: () => {} }, options);
   try {
     for (const chunk of chunks) parser.feed(typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk);
@@ -158,10 +159,12 @@ describe('RespParser: RESP2 details', () => {
     expect((value[1] as GoCacheCommandError).code).toBe('WRONGTYPE');
   });
 
-  it('a deeply nested array parses without recursion limits', () => {
+  it('a deeply nested array parses without recursion limits (maxDepth raised to 10,000)', () => {
     const depth = 10_000;
     const wire = '*1\r\n'.repeat(depth) + ':7\r\n';
-    let value = parseOne(wire);
+    const events = parseChunks([Buffer.from(wire)], [], true, { maxDepth: depth });
+    expect(events.length).toBe(1);
+    let value = events[0]!.value;
     for (let i = 0; i < depth; i++) {
       expect(Array.isArray(value)).toBe(true);
       value = (value as RespValue[])[0]!;
@@ -271,6 +274,40 @@ describe('RespParser: buffer mode', () => {
     // Byte by byte: the flip must hold even when a reply starts in a later chunk.
     for (let i = 0; i < wire.length; i++) parser.feed(wire.subarray(i, i + 1));
     expectSame(seen, ['a', Buffer.from('b'), ['c', 'd'], Buffer.from('e')]);
+  });
+
+  it('a flip between feeds while no reply is in progress applies to the next reply', () => {
+    const seen: RespValue[] = [];
+    const parser = new RespParser({ onReply: (v) => seen.push(v) });
+    parser.feed(Buffer.from('$1\r\na\r\n'));
+    parser.returnBuffers = true;
+    parser.feed(Buffer.from('$1\r\nb\r\n'));
+    parser.returnBuffers = false;
+    parser.feed(Buffer.from('*1\r\n$1\r\nc\r\n'));
+    expectSame(seen, ['a', Buffer.from('b'), ['c']]);
+  });
+
+  it('a flip between feeds after a top-level attribute does not change the reply it describes', () => {
+    const seen: RespValue[] = [];
+    const parser = new RespParser({ onReply: (v) => seen.push(v) });
+    parser.feed(Buffer.from('|1\r\n+key\r\n+meta\r\n'));
+    parser.returnBuffers = true;
+    parser.feed(Buffer.from('$1\r\nx\r\n'));
+    parser.feed(Buffer.from('$1\r\ny\r\n'));
+    expectSame(seen, ['x', Buffer.from('y')]);
+  });
+
+  it('a flip inside onPush applies to the next reply', () => {
+    const seen: RespValue[] = [];
+    const parser: RespParser = new RespParser({
+      onReply: (v) => seen.push(v),
+      onPush: (v) => {
+        seen.push(v);
+        parser.returnBuffers = true;
+      },
+    });
+    parser.feed(Buffer.from('>1\r\n$1\r\np\r\n$1\r\nq\r\n'));
+    expectSame(seen, [['p'], Buffer.from('q')]);
   });
 
   it.each<[string, string, string]>([
@@ -452,16 +489,24 @@ describe('RespParser: large and chunked bulk strings', () => {
   });
 
   it('a long simple string cut into many chunks', () => {
-    const text = 'x'.repeat(100_000);
+    const text = 'x'.repeat(60_000);
     const wire = Buffer.from(`+${text}\r\n:1\r\n`);
     const chunks: Buffer[] = [];
     for (let i = 0; i < wire.length; i += 100) chunks.push(wire.subarray(i, i + 100));
     expectSame(parseChunks(chunks).map((e) => e.value), [text, 1]);
   });
+
+  it('a simple string longer than the default line limit, with maxLineLength raised', () => {
+    const text = 'x'.repeat(100_000);
+    const wire = Buffer.from(`+${text}\r\n:1\r\n`);
+    const chunks: Buffer[] = [];
+    for (let i = 0; i < wire.length; i += 100) chunks.push(wire.subarray(i, i + 100));
+    expectSame(parseChunks(chunks, [], true, { maxLineLength: 100_000 }).map((e) => e.value), [text, 1]);
+  });
 });
 
 describe('RespParser: protocol errors', () => {
-  it.each<[string, (string | Buffer)[], RegExp, { maxBulkLength?: number }?]>([
+  it.each<[string, (string | Buffer)[], RegExp, RespParserOptions?]>([
     ['an unknown type byte ?', ['?foo\r\n'], /0x3f \('\?'\) at offset 0/],
     ['an unknown type byte @ after a reply (offset counts the stream)', ['+OK\r\n@x\r\n'], /0x40 \('@'\) at offset 5/],
     ['an unknown type byte in a later chunk', ['+OK\r\n', ':1\r\n', '\x00'], /0x00 at offset 9/],
@@ -475,11 +520,11 @@ describe('RespParser: protocol errors', () => {
     ['an array length of -10', ['*-10\r\n'], /Invalid length -10/],
     ['a missing CRLF after bulk data', ['$3\r\nfooXY'], /Missing CRLF after bulk data at offset 7/],
     ['a missing CRLF after bulk data across chunks', ['$3\r\nfo', 'oX', 'Y'], /Missing CRLF after bulk data at offset 7/],
-    ['a bulk length above 512 MiB', ['$536870913\r\n'], /above the limit of 536870912/],
-    ['an absurd bulk length', ['$99999999999999\r\n'], /above the limit/],
-    ['a bulk length above a configured limit', ['$11\r\n'], /above the limit of 10/, { maxBulkLength: 10 }],
-    ['an array length above 2^31-1', ['*2147483648\r\n'], /above the limit/],
-    ['a map length above 2^31-1', ['%9999999999\r\n'], /above the limit/],
+    ['a bulk length above 512 MiB', ['$536870913\r\n'], /Length 536870913 for type '\$' at offset 0 exceeds maxBulkLength 536870912$/],
+    ['an absurd bulk length', ['$99999999999999\r\n'], /exceeds maxBulkLength/],
+    ['a bulk length above a configured limit', ['$11\r\n'], /exceeds maxBulkLength 10$/, { maxBulkLength: 10 }],
+    ['an array length above 2^31-1', ['*2147483648\r\n'], /exceeds maxAggregateLength 16777216$/],
+    ['a map length above 2^31-1', ['%9999999999\r\n'], /exceeds maxAggregateLength/],
     ['a non-numeric integer', [':12a\r\n'], /found byte 0x61/],
     ['an empty integer', [':\r\n'], /Expected a number/],
     ['a lone minus sign', [':-\r\n'], /Expected a number/],
