@@ -33,6 +33,8 @@ export function combineSplit(info: CommandInfo, replies: readonly unknown[]): un
  * (`replyKeys`), the prefix is removed from them, so that a key read back (KEYS, SCAN, BLPOP's
  * [key, value]) is the name the caller would pass. Lists of keys (KEYS, a SCAN page) keep only the
  * keys under the prefix: a SCAN without MATCH walks every key, and its pages hold the client's own.
+ * A single key outside the prefix (RANDOMKEY picks from the whole database) comes back as null,
+ * as if there were none: returned as is, another tenant's `a:x` would read as this client's key `a:x`.
  */
 export function unprefixedDecoder(info: CommandInfo, decode: Decoder, context: ArgsContext): Decoder {
   const prefix = context.keyPrefix;
@@ -51,7 +53,7 @@ export function unprefixedDecoder(info: CommandInfo, decode: Decoder, context: A
     if (value === null || value === undefined) return value;
     switch (where) {
       case 'one':
-        return strip(value);
+        return has(value) ? strip(value) : null;
       case 'each':
         return own(value as unknown[]);
       case 'first': {

@@ -81,7 +81,8 @@ export interface ClientOptions {
    * Put before every key the client sends (`tenant:42:`), as the spec marks keys: never before
    * values, channel names or shard channels. KEYS and SCAN's MATCH patterns get it too, so a client
    * only sees its own keys, and the keys that replies name (KEYS, SCAN, RANDOMKEY, BLPOP's key, ...)
-   * come back without it (a SCAN page, even without MATCH, holds only keys under the prefix). Raw
+   * come back without it (a SCAN page, even without MATCH, holds only keys under the prefix;
+   * RANDOMKEY, which picks from the whole database, answers null for another prefix's key). Raw
    * `sendCommand` arguments, SORT's BY/GET patterns and key names inside Lua scripts are not changed.
    */
   keyPrefix?: string | Buffer;

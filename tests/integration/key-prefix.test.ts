@@ -11,12 +11,14 @@ let raw: RedisClient;
 let tenant: RedisClient;
 let other: RedisClient;
 
+/** Where the clients connect: the harness's redis-server, database 5 (6 for RANDOMKEY's own). */
+const at = () => ({ host: inject('redisHost'), port: inject('redisPort'), server: 'redis' as const, database: 5 });
+
 beforeAll(async () => {
-  const at = { host: inject('redisHost'), port: inject('redisPort'), server: 'redis' as const, database: 5 };
-  raw = await GoCacheClient.connect(at);
+  raw = await GoCacheClient.connect(at());
   await raw.flushdb();
-  tenant = await GoCacheClient.connect({ ...at, keyPrefix: `${P}a:` });
-  other = await GoCacheClient.connect({ ...at, keyPrefix: Buffer.from(`${P}b:`) });
+  tenant = await GoCacheClient.connect({ ...at(), keyPrefix: `${P}a:` });
+  other = await GoCacheClient.connect({ ...at(), keyPrefix: Buffer.from(`${P}b:`) });
 });
 afterAll(() => {
   raw?.disconnect();
@@ -59,7 +61,23 @@ it('KEYS and SCAN see only the prefixed keys and answer them without the prefix;
   expect(scanned.sort()).toEqual(['m1', 'm3']);
   const [, page] = await other.scan('0', { count: 1000 });
   expect(page).toEqual(['user']);
-  expect(['m1', 'm3', 'p', 't', 'user', 'w']).toContain(await tenant.randomkey());
+  // RANDOMKEY picks from the whole database: a key of another prefix comes back as null, never as
+  // a name that would read as the tenant's own. A database with one key makes the pick certain.
+  const single = await GoCacheClient.connect({ ...at(), database: 6, keyPrefix: `${P}a:` });
+  const singleRaw = await GoCacheClient.connect({ ...at(), database: 6 });
+  try {
+    await singleRaw.flushdb();
+    await singleRaw.set('it:unprefixed', 'x');
+    expect(await single.randomkey()).toBeNull();
+    await singleRaw.flushdb();
+    await single.set('mine', 'x');
+    expect(await singleRaw.randomkey()).toBe(`${P}a:mine`);
+    expect(await single.randomkey()).toBe('mine');
+    await singleRaw.flushdb();
+  } finally {
+    single.disconnect();
+    singleRaw.disconnect();
+  }
   await tenant.rpush('queue', 'job');
   expect(await within(tenant.blpop(['queue'], 1), 10_000, 'BLPOP')).toEqual(['queue', 'job']);
   expect(await tenant.lmpop(['empty', 'queue'], 'LEFT')).toBeNull();
