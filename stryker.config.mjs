@@ -1,7 +1,8 @@
 // StrykerJS: `make mutate` (not part of `make test`). Mutates the RESP encoder and parser, the reply
 // decoders, the connection and the generator's model, and runs only the unit tests that exercise
 // them (see TARGETS), each mutant only against the tests that cover it (perTest coverage analysis).
-// `MUTATE=encoder,decoders make mutate` mutates some of the targets only.
+// `make mutate MUTATE="encoder decoders"` runs some of the targets only; stryker.summary.mjs prints
+// the score of each file from the reports.
 //
 // Left out on purpose, for time (each surviving mutant reruns every test that covers it, and these
 // cover the whole file): tests/unit/parser-fuzz.test.ts (thousands of random streams),
@@ -19,11 +20,15 @@ const TARGETS = {
   model: { file: 'codegen/model.ts', tests: ['tests/unit/mutation-model.test.ts'] },
 };
 
-const chosen = (process.env.MUTATE ?? Object.keys(TARGETS).join(',')).split(',').map((name) => {
-  const target = TARGETS[name.trim()];
+// `make mutate` runs Stryker once per target (MUTATE=<target>): in one run, every mutant would also
+// rerun the other targets' tests that happen to reach it (the connection's tests parse and encode).
+const names = (process.env.MUTATE ?? Object.keys(TARGETS).join(',')).split(',').map((name) => name.trim());
+const chosen = names.map((name) => {
+  const target = TARGETS[name];
   if (target === undefined) throw new Error(`MUTATE: unknown target "${name}" (known: ${Object.keys(TARGETS).join(', ')})`);
   return target;
 });
+const report = `coverage/mutation/${names.join('+')}`;
 // Read by stryker.vitest.config.ts in the test runner processes, which inherit the environment.
 process.env.STRYKER_TEST_FILES = JSON.stringify([...new Set(chosen.flatMap((t) => t.tests))]);
 
@@ -44,8 +49,8 @@ export default {
   ignoreStatic: true,
   reporters: ['clear-text', 'progress-append-only', 'html', 'json'],
   // Reports go under coverage/ and the sandbox under .tmp/, both git-ignored.
-  htmlReporter: { fileName: 'coverage/mutation/mutation.html' },
-  jsonReporter: { fileName: 'coverage/mutation/mutation.json' },
+  htmlReporter: { fileName: `${report}.html` },
+  jsonReporter: { fileName: `${report}.json` },
   clearTextReporter: { allowColor: false, logTests: false, maxTestsToLog: 0 },
   thresholds: { high: 85, low: 70, break: null },
   tempDirName: '.tmp/stryker',
