@@ -12,6 +12,7 @@ import {
   GoCacheClient,
   GoCacheCommandError,
   GoCachePipelineError,
+  GoCacheProtocolError,
   type ClientOptions,
   type Settled,
   type ServerKind,
@@ -37,6 +38,17 @@ function script(args: Buffer[], conn: PeerConnection): string | undefined {
   if (name === 'GET' && key === 'tx:arity' && conn.transaction !== null) {
     conn.transaction.aborted = true;
     return `-${ARITY_GET}\r\n`;
+  }
+  // A broken server whose EXEC answers one reply too few or too many for the queued commands (those
+  // that read `tx:count:short` or `tx:count:long`): the SDK must not pair the replies with commands.
+  if (name === 'EXEC' && conn.transaction !== null) {
+    const keys = conn.transaction.queue.map((request) => request[1]?.toString('latin1'));
+    const count = conn.transaction.queue.length;
+    const wrong = keys.includes('tx:count:short') ? count - 1 : keys.includes('tx:count:long') ? count + 1 : undefined;
+    if (wrong !== undefined) {
+      conn.transaction = null;
+      return `*${wrong}\r\n` + '+OK\r\n'.repeat(wrong);
+    }
   }
   return undefined;
 }
@@ -104,6 +116,16 @@ describe('transactions GoCache serves', () => {
     const results = await client.multi().set('tx:ex', 'v', { ex: 60 }).del('tx:ex').get('tx:ex').ping().exec();
     expect(results).toEqual(['OK', 1, null, 'PONG']);
     expect(words(conn)[1]).toEqual(['SET', 'tx:ex', 'v', 'EX', '60']);
+  });
+
+  it.each([
+    ['short', 1],
+    ['long', 3],
+  ])('an EXEC reply with %s count (%i replies for 2 commands) rejects with GoCacheProtocolError, no result paired', async (which, replies) => {
+    const { client } = await connect();
+    const error = await rejection(client.multi().set(`tx:count:${which}`, 'v').get('tx:count:other').execSettled());
+    expect(error).toBeInstanceOf(GoCacheProtocolError);
+    expect((error as Error).message).toBe(`EXEC answered ${replies} replies for 2 queued commands`);
   });
 
   it('an empty transaction: EXEC answers *0', async () => {
