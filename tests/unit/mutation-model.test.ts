@@ -419,3 +419,47 @@ describe('gocacheView', () => {
     expect(required.choices).toEqual([]);
   });
 });
+
+describe('rules added with key prefixes and the cluster client', () => {
+  it('raw bytes nested in any reply form are refused, each form walked', () => {
+    const whole = `${FILE}: reply.type: bytes is a whole reply, alone or with null (the client reads the whole reply as bytes)`;
+    for (const type of ['set<bytes>', 'map<string, bytes>', 'pairs<string, bytes>', 'pairs<bytes, string>', 'tuple<string, bytes>', 'tuple<id: string, data: bytes>', 'record<len: integer, data: bytes>', 'string | array<bytes>']) {
+      expect(failure({ reply: { type } })).toBe(whole);
+    }
+    expect(build({ reply: { type: 'map<string, string>' } }).replyBytes).toBe(false);
+  });
+
+  it('keyPattern marks a string argument, prefixed: false a key one; each on the wrong type is refused', () => {
+    expect(withArgs({ name: 'key', type: 'key' }, { name: 'match', token: 'MATCH', type: 'string', keyPattern: true }).options[0]!.keyPattern).toBe(true);
+    expect(withArgs({ name: 'key', type: 'key' }, { name: 'match', token: 'MATCH', type: 'string' }).options[0]!.keyPattern).toBeUndefined();
+    expect(argsFailure({ name: 'key', type: 'key', keyPattern: true })).toBe(`${FILE}: args[0].keyPattern: keyPattern applies to string arguments only`);
+    expect(withArgs({ name: 'channel', type: 'key', prefixed: false }).positionals[0]!.unprefixed).toBe(true);
+    expect(withArgs({ name: 'key', type: 'key' }).positionals[0]!.unprefixed).toBeUndefined();
+    expect(argsFailure({ name: 'channel', type: 'string', prefixed: false })).toBe(`${FILE}: args[0].prefixed: prefixed applies to key arguments only`);
+  });
+
+  it('reply.keys is copied as written', () => {
+    expect(build({ reply: { type: 'array<string>', keys: 'each' } }).reply.keys).toBe('each');
+    expect(build().reply.keys).toBeUndefined();
+  });
+
+  it('cluster routing says one thing, fitting the command: split needs keys, everyNode and channel none', () => {
+    expect(build({ cluster: { split: 'sum' } }).cluster).toEqual({ split: 'sum' });
+    expect(build({ args: [], cluster: { everyNode: 'sum' } }).cluster).toEqual({ everyNode: 'sum' });
+    expect(build({ args: [{ name: 'channel', type: 'string' }], cluster: { channel: true } }).cluster).toEqual({ channel: true });
+    expect(build({ cluster: { refuse: 'no' } }).cluster).toEqual({ refuse: 'no' });
+    expect(build().cluster).toBeUndefined();
+    expect('cluster' in build()).toBe(false);
+    expect(failure({ cluster: {} })).toBe(`${FILE}: cluster: says one thing: split, everyNode, refuse or channel`);
+    expect(failure({ cluster: { split: 'sum', refuse: 'no' } })).toBe(`${FILE}: cluster: says one thing: split, everyNode, refuse or channel`);
+    expect(failure({ args: [], cluster: { split: 'sum' } })).toBe(`${FILE}: cluster.split: is for a command with keys`);
+    expect(failure({ cluster: { everyNode: 'sum' } })).toBe(`${FILE}: cluster.everyNode: is for a command without keys`);
+    const channel = `${FILE}: cluster.channel: is for a keyless command whose first argument is its channel`;
+    expect(failure({ cluster: { channel: true } })).toBe(channel);
+    expect(failure({ args: [], cluster: { channel: true } })).toBe(channel);
+    expect(failure({ args: [{ name: 'n', type: 'integer' }], cluster: { channel: true } })).toBe(channel);
+    // A key inside a choice or a block counts as a key.
+    expect(failure({ args: [{ oneOf: { name: 'from', of: [{ name: 'member', token: 'FROMMEMBER', type: 'key' }] } }], cluster: { everyNode: 'ok' } } as Partial<RawSpec>)).toBe(`${FILE}: cluster.everyNode: is for a command without keys`);
+    expect(failure({ args: [{ name: 'pair', type: 'block', multiple: true, of: [{ name: 'key', type: 'key' }, { name: 'value', type: 'value' }] }], cluster: { everyNode: 'ok' } } as Partial<RawSpec>)).toBe(`${FILE}: cluster.everyNode: is for a command without keys`);
+  });
+});
