@@ -149,6 +149,11 @@ class NodeLink {
 const rawReply: Decoder = (reply) => reply;
 const ignored: ReplySink = { ok() {}, fail() {} };
 
+/** How many words the command's name takes on the wire (`CLUSTER NODES`: 2): where its arguments start. */
+function commandWords(info: CommandInfo): number {
+  return info.name.includes(' ') ? info.name.split(' ').length : 1;
+}
+
 /** A Redis replica serves reads only after READONLY, on every connection. */
 async function readonlySetup(connection: Connection): Promise<void> {
   await connection.send('READONLY', ['READONLY'], rawReply);
@@ -157,6 +162,7 @@ async function readonlySetup(connection: Connection): Promise<void> {
 /** The cluster's runtime: every generated command, `dispatch` routes it. */
 class ClusterImpl extends RedisClientCommands<string> {
   private readonly links = new Map<NodeAddress, NodeLink>();
+  private lastLink: NodeLink | undefined;
   private refreshing: Promise<void> | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
   private closedReason: GoCacheError | undefined;
@@ -251,6 +257,9 @@ class ClusterImpl extends RedisClientCommands<string> {
   }
 
   private link(address: NodeAddress): NodeLink {
+    // Consecutive commands often go to the node of the one before (one node, a hot shard): no Map lookup
+    // then. Links are never removed, so the one kept here is never stale.
+    if (this.lastLink?.address === address) return this.lastLink;
     let link = this.links.get(address);
     if (link === undefined) {
       const { host, port } = splitAddress(address);
@@ -258,12 +267,12 @@ class ClusterImpl extends RedisClientCommands<string> {
       link = new NodeLink(address, deriveOptions(this.options, { host, port, offlineQueue: false }), readonlyReplica, () => void this.refresh().catch(() => undefined));
       this.links.set(address, link);
     }
+    this.lastLink = link;
     return link;
   }
 
-  /** The node for a placement: its leader, or (reads, with readFrom) a follower. */
-  private nodeFor(placement: Placement, info: CommandInfo): NodeAddress {
-    const { shard } = placement;
+  /** The node for a shard: its leader, or (reads, with readFrom) a follower. */
+  private nodeFor(shard: Shard, info: CommandInfo): NodeAddress {
     if (this.readFrom !== 'leader' && shard.followers.length > 0 && info.flags.includes('readonly')) {
       const pool = this.readFrom === 'follower' ? shard.followers : [shard.leader, ...shard.followers];
       return pool[Math.floor(Math.random() * pool.length)]!;
@@ -308,12 +317,12 @@ class ClusterImpl extends RedisClientCommands<string> {
 
   /** Routes one built command: to the node of its keys, split across nodes, or to any or every node. */
   route(info: RoutedInfo, wire: CommandArg[], keyIndexes: readonly number[], decode: Decoder, buffers: boolean): Promise<unknown> {
-    const words = info.name.includes(' ') ? info.name.split(' ').length : 1;
-    const keys = info.cluster?.channel ? [words] : keyIndexes;
+    const keys = info.cluster?.channel ? [commandWords(info)] : keyIndexes;
     // The common case first: one key, one node.
     if (keys.length === 1) {
-      const placement = this.place(wire[keys[0]!]!);
-      return this.sendRouted(info, wire, wire[keys[0]!], placement === undefined ? this.anyLeader() : this.nodeFor(placement, info), decode, buffers);
+      const key = wire[keys[0]!]!;
+      const shard = this.topology.shardOf(key);
+      return this.sendRouted(info, wire, key, shard === undefined ? this.anyLeader() : this.nodeFor(shard, info), decode, buffers);
     }
     if (keys.length === 0) {
       const every = info.cluster?.everyNode;
@@ -322,13 +331,14 @@ class ClusterImpl extends RedisClientCommands<string> {
     }
     // GoCache takes some commands one key at a time (its DEL): one routed command per key, summed.
     if (this.options.server === 'gocache' && info.split !== undefined && keys.length > 1) {
+      const words = commandWords(info);
       return Promise.all(keys.map((at) => this.route(info, [...wire.slice(0, words), wire[at]!], [words], decode, buffers))).then((replies) => (replies as number[]).reduce((a, b) => a + b, 0));
     }
     const placements = keys.map((at) => this.place(wire[at]!));
     const first = placements[0]!;
     const same = placements.every((p) => (this.topology.kind === 'redis' ? p?.slot === first?.slot : p?.shard === first?.shard));
     if (same) {
-      const target = first === undefined ? this.anyLeader() : this.nodeFor(first, info);
+      const target = first === undefined ? this.anyLeader() : this.nodeFor(first.shard, info);
       return this.sendRouted(info, wire, wire[keys[0]!], target, decode, buffers);
     }
     const split = info.cluster?.split;
@@ -360,7 +370,7 @@ class ClusterImpl extends RedisClientCommands<string> {
       group.wire.push(...wire.slice(at, keys[position + 1] ?? wire.length));
     });
     const parts = [...groups.values()];
-    const replies = await Promise.all(parts.map((g) => this.sendRouted(info, g.wire, g.key, g.placement === undefined ? this.anyLeader() : this.nodeFor(g.placement, info), decode, buffers)));
+    const replies = await Promise.all(parts.map((g) => this.sendRouted(info, g.wire, g.key, g.placement === undefined ? this.anyLeader() : this.nodeFor(g.placement.shard, info), decode, buffers)));
     if (merge === 'sum') return (replies as number[]).reduce((a, b) => a + b, 0);
     if (merge === 'ok') return 'OK';
     const out = new Array<unknown>(keys.length);

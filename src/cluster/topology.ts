@@ -50,6 +50,8 @@ export interface Topology {
   readonly kind: 'redis' | 'gocache';
   /** Where a key lives; undefined when nothing is known about it yet (or GoCache's empty key). */
   place(key: CommandArg): Placement | undefined;
+  /** The shard of `place`, without building a Placement: routing asks it for every command. */
+  shardOf(key: CommandArg): Shard | undefined;
   /** Every shard (for commands sent to every leader). */
   shards(): readonly Shard[];
   /** MOVED: the key (or slot) now lives at `address`. */
@@ -79,6 +81,10 @@ export class RedisTopology implements Topology {
     const slot = keySlot(keyBytes(key));
     const shard = this.slots[slot];
     return shard === undefined ? undefined : { shard, slot, label: `slot ${slot}` };
+  }
+
+  shardOf(key: CommandArg): Shard | undefined {
+    return this.slots[keySlot(keyBytes(key))];
   }
 
   shards(): readonly Shard[] {
@@ -178,6 +184,11 @@ export class GoCacheTopology implements Topology {
     const id = this.ring.ownerOf(keyBytes(key));
     if (id === undefined) return undefined;
     return { shard: this.byId.get(id)!, slot: -1, label: `shard ${id}` };
+  }
+
+  shardOf(key: CommandArg): Shard | undefined {
+    const id = this.ring.ownerOf(keyBytes(key));
+    return id === undefined ? undefined : this.byId.get(id);
   }
 
   shards(): readonly Shard[] {
