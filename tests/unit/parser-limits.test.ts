@@ -20,6 +20,7 @@ import {
   type RespValue,
 } from '../../src/runtime/resp/parser.js';
 import { GoCacheCommandError, GoCacheProtocolError } from '../../src/runtime/errors.js';
+import { same } from './resp-values.js';
 
 const MiB = 1024 * 1024;
 
@@ -30,20 +31,6 @@ const gc = runInNewContext('gc') as () => void;
 function memory(): NodeJS.MemoryUsage {
   gc();
   return process.memoryUsage();
-}
-
-/** Deep equality that tells strings from Buffers, compares Buffers by bytes, errors by message. */
-function same(a: RespValue, b: RespValue): boolean {
-  if (typeof a === 'number') return typeof b === 'number' && Object.is(a, b);
-  if (Buffer.isBuffer(a)) return Buffer.isBuffer(b) && a.equals(b);
-  if (a instanceof GoCacheCommandError) return b instanceof GoCacheCommandError && a.message === b.message;
-  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => same(x, b[i]!));
-  if (a instanceof Map) {
-    if (!(b instanceof Map) || a.size !== b.size) return false;
-    const right = [...b];
-    return [...a].every(([k, v], i) => same(k, right[i]![0]) && same(v, right[i]![1]));
-  }
-  return a === b;
 }
 
 interface Outcome {

@@ -1,43 +1,11 @@
 import { describe, it, expect } from 'vitest';
 import { RespParser, type RespParserOptions, type RespValue } from '../../src/runtime/resp/parser.js';
 import { GoCacheCommandError, GoCacheProtocolError } from '../../src/runtime/errors.js';
+import { expectSame, same, show } from './resp-values.js';
 
 interface Event {
   push: boolean;
   value: RespValue;
-}
-
-/** Deep equality that tells strings from Buffers, compares Buffers by bytes, errors by message, NaN as NaN. */
-function same(a: RespValue, b: RespValue): boolean {
-  if (typeof a === 'number') return typeof b === 'number' && Object.is(a, b);
-  if (Buffer.isBuffer(a)) return Buffer.isBuffer(b) && a.equals(b);
-  if (a instanceof GoCacheCommandError) return b instanceof GoCacheCommandError && a.message === b.message;
-  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => same(x, b[i]!));
-  if (a instanceof Map) {
-    if (!(b instanceof Map) || a.size !== b.size) return false;
-    const left = [...a];
-    const right = [...b];
-    return left.every(([k, v], i) => same(k, right[i]![0]) && same(v, right[i]![1]));
-  }
-  return a === b;
-}
-
-function show(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => {
-    if (typeof v === 'bigint') return `${v}n`;
-    if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
-    if (v instanceof GoCacheCommandError) return { error: v.message };
-    if (v instanceof Map) return { map: [...v] };
-    if (v !== null && typeof v === 'object' && (v as { type?: unknown }).type === 'Buffer') {
-      return { buffer: Buffer.from((v as { data: number[] }).data).toString('hex') };
-    }
-    if (typeof v === 'string' && v.length > 60) return `${v.slice(0, 60)}... (${v.length} chars)`;
-    return v;
-  });
-}
-
-function expectSame(actual: RespValue, expected: RespValue): void {
-  expect(same(actual, expected), `got ${show(actual)}, want ${show(expected)}`).toBe(true);
 }
 
 /**
